@@ -1,0 +1,42 @@
+# The README names these targets; `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format serve-http clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# the PyPI distributions `entrypoints` and `adapters` would shadow this repo's packages
+	$(BIN)/python -m pip uninstall --quiet --yes entrypoints adapters 2>/dev/null || true
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## demo: embedded SQLite source, in-process cache, REST :8000
+	$(BIN)/python -m entrypoints.cli demo-data --if-absent
+	$(BIN)/python -m entrypoints.cli serve
+
+test: install  ## the whole suite (integration tests need MariaDB and Redis; under CI=true they must not skip)
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy domain application adapters entrypoints
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+serve-http: install  ## production REST server, configured only by the environment
+	$(BIN)/granian --interface asgi --factory --workers 1 \
+		--host "$${REC_HTTP_HOST:-0.0.0.0}" --port "$${REC_HTTP_PORT:-8000}" \
+		entrypoints.http.app:create_app_from_env
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Driven adapters: databases, cache, filesystem and the LightFM engine."""

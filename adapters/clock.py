@@ -1,0 +1,21 @@
+"""Wall clock and id generation."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class RandomIdGenerator:
+    """Sortable, opaque ids: UTC time plus random hex (clients must not parse them)."""
+
+    def new_model_id(self, now: datetime) -> str:
+        return f"m-{now.astimezone(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+
+    def new_job_id(self, now: datetime) -> str:
+        return f"j-{now.astimezone(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"

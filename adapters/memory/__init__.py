@@ -1,0 +1,1 @@
+"""In-memory fakes of every port, for fast use-case tests (inspect their state, not calls)."""

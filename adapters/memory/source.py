@@ -1,0 +1,77 @@
+"""An in-memory source with the contract's positive/eligible/popular rules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from application.ports import Catalogue, InteractionSource
+from domain.blacklist import BlacklistEntry, BlacklistOrigin
+from domain.errors import SourceUnavailableError
+from domain.interaction import Interaction, PositiveRule
+from domain.model_version import DatasetStats
+from domain.recommendation import RankedList
+
+
+@dataclass(frozen=True, slots=True)
+class InMemoryTrainingData:
+    interactions: tuple[Interaction, ...]
+    titles: tuple[int, ...]
+
+    @property
+    def stats(self) -> DatasetStats:
+        users = {i.user_id for i in self.interactions}
+        return DatasetStats(len(users), len(self.titles), len(self.interactions))
+
+    @property
+    def cutoff(self) -> datetime | None:
+        return max((i.created_at for i in self.interactions), default=None)
+
+
+@dataclass
+class InMemoryInteractionSource(InteractionSource):
+    rule: PositiveRule = field(default_factory=PositiveRule)
+    titles: dict[int, bool] = field(default_factory=dict)  # id -> is_active
+    interactions: list[Interaction] = field(default_factory=list)
+    blacklist: dict[int, str | None] = field(default_factory=dict)
+    available: bool = True
+
+    def add(
+        self, user_id: int, title_id: int, int_type: str = "view", raw_score: float | None = None
+    ) -> None:
+        self.titles.setdefault(title_id, True)
+        stamp = datetime(2026, 1, 1, tzinfo=UTC)
+        self.interactions.append(Interaction(user_id, title_id, int_type, raw_score, stamp))
+
+    def _check(self) -> None:
+        if not self.available:
+            raise SourceUnavailableError("in-memory source switched off")
+
+    async def load_training_data(self) -> InMemoryTrainingData:
+        self._check()
+        return InMemoryTrainingData(tuple(self.interactions), tuple(sorted(self.titles)))
+
+    async def load_catalogue(self) -> Catalogue:
+        self._check()
+        inactive = frozenset(t for t, active in self.titles.items() if not active)
+        eligible = [t for t in self.titles if t not in inactive and t not in self.blacklist]
+        counts = Counter(
+            i.title_id for i in self.interactions if self.rule.is_positive(i.int_type, i.raw_score)
+        )
+        ranked = sorted(eligible, key=lambda t: (-counts[t], t))
+        entries = tuple(
+            BlacklistEntry(t, r, BlacklistOrigin.SOURCE) for t, r in sorted(self.blacklist.items())
+        )
+        popular = RankedList.of(ranked, [float(counts[t]) for t in ranked])
+        return Catalogue(frozenset(self.titles), inactive, entries, popular)
+
+    async def seen_titles(self, user_id: int) -> frozenset[int]:
+        self._check()
+        return frozenset(i.title_id for i in self.interactions if i.user_id == user_id)
+
+    async def ping(self) -> None:
+        self._check()
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,59 @@
+"""Tables of the model registry and job store (SQLAlchemy Core; Alembic will own migrations later).
+
+Timestamps are ISO-8601 UTC text with a fixed shape, so text order is time order on every dialect.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, MetaData, String, Table, Text
+
+ID_LENGTH = 128
+STAMP_LENGTH = 40
+
+metadata = MetaData()
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("model_id", String(ID_LENGTH), primary_key=True),
+    Column("created_at", String(STAMP_LENGTH), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("metrics", Text, nullable=False),
+    Column("dataset", Text, nullable=False),
+    Column("train_seconds", Float, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data_cutoff", String(STAMP_LENGTH), nullable=True),
+    Column("job_id", String(ID_LENGTH), nullable=True),
+    Column("extra", Text, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", String(ID_LENGTH), primary_key=True),
+    Column("trigger", String(16), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("mode", String(16), nullable=False),
+    Column("activate", Boolean, nullable=True),
+    Column("params", Text, nullable=False),
+    Column("created_at", String(STAMP_LENGTH), nullable=False, index=True),
+    Column("scheduled_at", String(STAMP_LENGTH), nullable=True),
+    Column("started_at", String(STAMP_LENGTH), nullable=True),
+    Column("finished_at", String(STAMP_LENGTH), nullable=True),
+    Column("model_id", String(ID_LENGTH), nullable=True),
+    Column("metrics", Text, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("progress", Float, nullable=False),
+    Column("activation", Text, nullable=True),
+)
+
+# One row per setting; "active_model_id" names the served version.
+registry_state = Table(
+    "registry_state",
+    metadata,
+    Column("key", String(ID_LENGTH), primary_key=True),
+    Column("value", Text, nullable=True),
+)
+
+ACTIVE_MODEL_KEY = "active_model_id"

@@ -1,0 +1,52 @@
+"""Make a registered version the one that serves, and restore it after a restart."""
+
+from __future__ import annotations
+
+import structlog
+
+from application.model_views import ModelVersionView
+from application.ports import ArtifactStore, ModelRegistry, RecommenderEngine
+from application.serving_state import ActiveModel, ServingState
+from domain.errors import ArtifactError, ConflictError, NotFoundError
+
+log = structlog.get_logger(__name__)
+
+
+class ActivateModel:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        artifacts: ArtifactStore,
+        engine: RecommenderEngine,
+        state: ServingState,
+    ) -> None:
+        self._registry = registry
+        self._artifacts = artifacts
+        self._engine = engine
+        self._state = state
+
+    async def execute(self, model_id: str) -> ModelVersionView:
+        version = await self._registry.get_version(model_id)
+        if version is None:
+            raise NotFoundError(f"model {model_id!r} does not exist")
+        if version.status != "ready":
+            raise ConflictError(f"model {model_id} is {version.status} and cannot be activated")
+        # Load and verify before touching anything: a bad artifact leaves the old model serving.
+        bundle = await self._artifacts.load(model_id, version.sha256)
+        scorer = await self._engine.build_scorer(bundle)
+        await self._registry.set_active(model_id)
+        self._state.model = ActiveModel(version, scorer)
+        log.info("model_activated", model_id=model_id)
+        return ModelVersionView(version, is_active=True)
+
+    async def restore(self) -> str | None:
+        """Load the version the registry marks active; keep serving popular lists if it is broken."""
+        model_id = await self._registry.active_model_id()
+        if model_id is None:
+            return None
+        try:
+            await self.execute(model_id)
+        except (ArtifactError, NotFoundError, ConflictError) as exc:
+            log.error("active_model_unusable", model_id=model_id, error=str(exc))
+            return None
+        return model_id

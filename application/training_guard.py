@@ -1,0 +1,35 @@
+"""One training at a time, and a cancellation flag the epoch callback checks."""
+
+from __future__ import annotations
+
+from domain.errors import TrainingAlreadyRunningError
+
+
+class TrainingGuard:
+    def __init__(self) -> None:
+        self._running: str | None = None
+        self._cancel_requested = False
+
+    @property
+    def running_job_id(self) -> str | None:
+        return self._running
+
+    def acquire(self, job_id: str) -> None:
+        if self._running is not None:
+            raise TrainingAlreadyRunningError(self._running)
+        self._running = job_id
+        self._cancel_requested = False
+
+    def release(self, job_id: str) -> None:
+        if self._running == job_id:
+            self._running = None
+            self._cancel_requested = False
+
+    def request_cancel(self, job_id: str) -> bool:
+        if self._running != job_id:
+            return False
+        self._cancel_requested = True
+        return True
+
+    def cancel_requested(self, job_id: str) -> bool:
+        return self._running == job_id and self._cancel_requested

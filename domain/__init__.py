@@ -1,0 +1,1 @@
+"""Pure domain objects of the recommendation service (standard library only)."""

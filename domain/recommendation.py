@@ -1,0 +1,50 @@
+"""Ranked lists of titles as served to clients."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ListSource(StrEnum):
+    MODEL = "model"
+    COLD_START = "cold_start"
+    POPULAR = "popular"
+
+
+@dataclass(frozen=True, slots=True)
+class RankedList:
+    """Title ids best first with their scores (two parallel tuples: cheap to cache)."""
+
+    title_ids: tuple[int, ...]
+    scores: tuple[float, ...]
+
+    @classmethod
+    def of(cls, title_ids: Sequence[int], scores: Sequence[float]) -> RankedList:
+        return cls(tuple(int(t) for t in title_ids), tuple(float(s) for s in scores))
+
+    def __len__(self) -> int:
+        return len(self.title_ids)
+
+    def filtered(self, banned: Collection[int], k: int) -> RankedList:
+        """Keep the first `k` titles that are not in `banned`, order preserved."""
+        ids: list[int] = []
+        scores: list[float] = []
+        for title_id, score in zip(self.title_ids, self.scores, strict=True):
+            if title_id in banned:
+                continue
+            ids.append(title_id)
+            scores.append(score)
+            if len(ids) == k:
+                break
+        return RankedList(tuple(ids), tuple(scores))
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendations:
+    subject_id: int
+    items: RankedList
+    model_id: str | None
+    source: ListSource
+    cached: bool

@@ -1,0 +1,81 @@
+"""The Litestar application factory (nothing connects at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from entrypoints.container import Container
+from entrypoints.http.errors import handle_exception
+from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.routes_admin import AdminController
+from entrypoints.http.routes_public import HealthController, RecommendationController
+from entrypoints.runtime import ServiceRuntime
+
+
+def _provide(factory: Callable[[], Any]) -> Provide:
+    def dependency() -> Any:
+        return factory()
+
+    return Provide(dependency, use_cache=True, sync_to_thread=False)
+
+
+DEPENDENCIES = (
+    "recommend_for_user",
+    "relevant_titles",
+    "check_health",
+    "train_model",
+    "model_queries",
+    "job_queries",
+    "activate_model",
+    "invalidate_cache",
+)
+
+
+def create_app(container: Container, *, manage_runtime: bool = True) -> Litestar:
+    """Build the REST app; with `manage_runtime` its lifespan starts and stops the service."""
+    runtime = ServiceRuntime(container)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if manage_runtime:
+            await runtime.start()
+        try:
+            yield
+        finally:
+            if manage_runtime:
+                await runtime.stop()
+
+    dependencies = {name: _provide(getattr(container, name)) for name in DEPENDENCIES}
+    app = Litestar(
+        route_handlers=[RecommendationController, HealthController, AdminController],
+        dependencies=dependencies,
+        exception_handlers={Exception: handle_exception},
+        middleware=[request_id_middleware],
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="LightFM recommendation service",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        debug=False,
+    )
+    app.state.admin_token = container.settings().admin_token
+    app.state.runtime = runtime
+    return app
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for ASGI servers (`granian --factory`): configuration only from the environment."""
+    from entrypoints.logging import configure_logging
+
+    container = Container()
+    configure_logging(container.settings().log_format)
+    return create_app(container)

@@ -1,0 +1,71 @@
+"""One table from the error tree (and Litestar's own exceptions) to status + JSON body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidArgumentError,
+    NotFoundError,
+    TrainingAlreadyRunningError,
+    UnauthenticatedError,
+    UnavailableError,
+)
+from entrypoints.http.schemas import ErrorBody
+
+log = structlog.get_logger(__name__)
+
+ERROR_TABLE: tuple[tuple[type[Exception], int, str], ...] = (
+    (InvalidArgumentError, 400, "invalid_argument"),
+    (UnauthenticatedError, 401, "unauthenticated"),
+    (ForbiddenError, 403, "forbidden"),
+    (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
+    (UnavailableError, 503, "unavailable"),
+)
+HTTP_CODES = {
+    400: "invalid_argument",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "invalid_argument",
+    409: "conflict",
+    413: "invalid_argument",
+    415: "invalid_argument",
+    503: "unavailable",
+}
+
+
+def _body(status: int, code: str, detail: str, **extra: str | None) -> Response[ErrorBody]:
+    return Response(ErrorBody(code, detail, **extra), status_code=status, media_type=MediaType.JSON)
+
+
+def _validation_detail(exc: ValidationException) -> str:
+    parts = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key = item.get("key") or item.get("source") or "request"
+            parts.append(f"{key}: {item.get('message', 'invalid value')}")
+    return "; ".join(parts) or (exc.detail or "the request is invalid")
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    if isinstance(exc, TrainingAlreadyRunningError):
+        return _body(409, "conflict", str(exc), job_id=exc.job_id)
+    for kind, status, code in ERROR_TABLE:
+        if isinstance(exc, kind):
+            return _body(status, code, str(exc))
+    if isinstance(exc, ValidationException):
+        return _body(400, "invalid_argument", _validation_detail(exc))
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        code = HTTP_CODES.get(exc.status_code, "invalid_argument")
+        return _body(exc.status_code, code, exc.detail)
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    log.exception("unhandled_error", path=request.url.path)
+    return _body(500, "internal", "an internal error occurred; it was logged", request_id=request_id)

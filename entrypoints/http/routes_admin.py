@@ -1,0 +1,91 @@
+"""Administration: training, model versions, jobs, cache."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from application.activate_model import ActivateModel
+from application.invalidate_cache import InvalidateCache
+from application.model_views import JobQueries, ModelQueries
+from application.train_model import TrainModel
+from domain.ids import MAX_ID
+from entrypoints.http.auth import admin_guard
+from entrypoints.http.schemas import (
+    Invalidated,
+    JobAccepted,
+    JobBody,
+    JobList,
+    ModelList,
+    ModelVersionBody,
+    TrainBody,
+)
+from entrypoints.http.train_options import TrainOptions, train_options
+
+TRAIN_RESPONSES = "200 with the finished job when wait=true; 202 with the running job when wait=false"
+
+
+async def _train(train: TrainModel, options: TrainOptions) -> Response[JobBody | JobAccepted]:
+    command, wait = options.command()
+    if wait:
+        return Response(JobBody.of(await train.execute(command)), status_code=200)
+    job = await train.submit(command)
+    return Response(JobAccepted(job.job_id, job.status.value), status_code=202)
+
+
+class AdminController(Controller):
+    path = "/admin"
+    tags = ["admin"]
+    guards = [admin_guard]
+    dependencies = {"options": Provide(train_options)}
+
+    @get("/train", summary="Train a model version", description=TRAIN_RESPONSES)
+    async def train_get(
+        self, train_model: NamedDependency[TrainModel], options: NamedDependency[TrainOptions]
+    ) -> Response[JobBody | JobAccepted]:
+        return await _train(train_model, options)
+
+    @post("/train", summary="Train a model version", description=TRAIN_RESPONSES)
+    async def train_post(
+        self,
+        train_model: NamedDependency[TrainModel],
+        options: NamedDependency[TrainOptions],
+        data: JSONBody[TrainBody | None] = None,
+    ) -> Response[JobBody | JobAccepted]:
+        return await _train(train_model, options.merged_with(data))
+
+    @get("/models", summary="Model versions, newest first")
+    async def models(self, model_queries: NamedDependency[ModelQueries]) -> ModelList:
+        return ModelList([ModelVersionBody.of(view) for view in await model_queries.list()])
+
+    @get("/models/{model_id:str}", summary="One model version")
+    async def model(
+        self, model_queries: NamedDependency[ModelQueries], model_id: FromPath[str]
+    ) -> ModelVersionBody:
+        return ModelVersionBody.of(await model_queries.get(model_id))
+
+    @post("/models/{model_id:str}/activate", status_code=200, summary="Serve this version from now on")
+    async def activate(
+        self, activate_model: NamedDependency[ActivateModel], model_id: FromPath[str]
+    ) -> ModelVersionBody:
+        return ModelVersionBody.of(await activate_model.execute(model_id))
+
+    @get("/jobs", summary="Training jobs, newest first")
+    async def jobs(self, job_queries: NamedDependency[JobQueries]) -> JobList:
+        return JobList([JobBody.of(job) for job in await job_queries.list()])
+
+    @get("/jobs/{job_id:str}", summary="One training job")
+    async def job(self, job_queries: NamedDependency[JobQueries], job_id: FromPath[str]) -> JobBody:
+        return JobBody.of(await job_queries.get(job_id))
+
+    @post("/cache/invalidate", status_code=200, summary="Drop cached lists: all, or one user's")
+    async def invalidate(
+        self,
+        invalidate_cache: NamedDependency[InvalidateCache],
+        user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+    ) -> Invalidated:
+        await invalidate_cache.execute(user_id)
+        return Invalidated("all" if user_id is None else {"user_id": user_id})

@@ -1,0 +1,56 @@
+"""Recommendations, relevant titles and health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from application.check_health import CheckHealth
+from application.recommend_for_user import RecommendForUser, RecommendQuery
+from application.relevant_titles import RelevantQuery, RelevantTitles
+from domain.ids import MAX_ID, MAX_K, parse_id_list
+from entrypoints.http.schemas import HealthBody, ReadyBody, RelevantTitlesBody, UserRecommendations
+
+UserId = Annotated[int, QueryParameter(ge=1, le=MAX_ID, description="Positive 64-bit user id")]
+TitleId = Annotated[int, QueryParameter(ge=1, le=MAX_ID, description="Positive 64-bit title id")]
+K = Annotated[int, QueryParameter(ge=1, le=MAX_K, description="List size, 1..200")]
+Exclude = Annotated[
+    str | None, QueryParameter(description="Comma-separated title ids the client already shows")
+]
+
+
+class RecommendationController(Controller):
+    tags = ["recommendations"]
+
+    @get("/titles/recommendations", summary="Personal recommendations for a user")
+    async def recommendations(
+        self,
+        recommend_for_user: NamedDependency[RecommendForUser],
+        user_id: UserId,
+        k: K = 10,
+        exclude: Exclude = None,
+    ) -> UserRecommendations:
+        query = RecommendQuery(user_id, k, parse_id_list(exclude, "exclude"))
+        return UserRecommendations.of(await recommend_for_user.execute(query))
+
+    @get(["/titles/relevant", "/titles/relavant"], summary="Titles similar to a title")
+    async def relevant(
+        self, relevant_titles: NamedDependency[RelevantTitles], title_id: TitleId, k: K = 10
+    ) -> RelevantTitlesBody:
+        return RelevantTitlesBody.of(await relevant_titles.execute(RelevantQuery(title_id, k)))
+
+
+class HealthController(Controller):
+    tags = ["health"]
+
+    @get("/health", summary="Component health; 'degraded' when a component is down or no model is active")
+    async def health(self, check_health: NamedDependency[CheckHealth]) -> HealthBody:
+        return HealthBody.of(await check_health.execute())
+
+    @get("/health/ready", summary="200 once requests can be answered, 503 before")
+    async def ready(self, check_health: NamedDependency[CheckHealth]) -> Response[ReadyBody]:
+        ok = check_health.ready()
+        return Response(ReadyBody(ok), status_code=200 if ok else 503)

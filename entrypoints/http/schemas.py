@@ -1,0 +1,188 @@
+"""Response bodies of the REST API (msgspec structs: fast to encode, documented in OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+import msgspec
+
+from application.model_views import ModelVersionView
+from application.ports import HealthReport
+from domain.recommendation import Recommendations
+from domain.training_job import TrainingJob
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with an explicit offset."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    error: str
+    detail: str
+    job_id: str | None = None
+    request_id: str | None = None
+
+
+class UserRecommendations(msgspec.Struct):
+    user_id: int
+    item_ids: list[int]
+    scores: list[float]
+    model_id: str | None
+    source: Literal["model", "cold_start", "popular"]
+    cached: bool
+
+    @classmethod
+    def of(cls, recs: Recommendations) -> UserRecommendations:
+        items = recs.items
+        return cls(
+            recs.subject_id,
+            list(items.title_ids),
+            list(items.scores),
+            recs.model_id,
+            recs.source.value,
+            recs.cached,
+        )
+
+
+class RelevantTitlesBody(msgspec.Struct):
+    title_id: int
+    item_ids: list[int]
+    scores: list[float]
+    model_id: str | None
+    cached: bool
+
+    @classmethod
+    def of(cls, recs: Recommendations) -> RelevantTitlesBody:
+        items = recs.items
+        return cls(recs.subject_id, list(items.title_ids), list(items.scores), recs.model_id, recs.cached)
+
+
+class Component(msgspec.Struct):
+    status: Literal["ok", "down"]
+    detail: str
+
+
+class HealthBody(msgspec.Struct):
+    status: Literal["ok", "degraded"]
+    model_id: str | None
+    components: dict[str, Component]
+
+    @classmethod
+    def of(cls, report: HealthReport) -> HealthBody:
+        components = {n: Component(c.status, c.detail) for n, c in report.components.items()}
+        return cls(report.status, report.model_id, components)
+
+
+class ReadyBody(msgspec.Struct):
+    ready: bool
+
+
+class DatasetBody(msgspec.Struct):
+    n_users: int
+    n_items: int
+    n_interactions: int
+
+
+VersionStatus = Literal["ready", "failed"]
+
+
+class ModelVersionBody(msgspec.Struct):
+    model_id: str
+    created_at: str
+    status: VersionStatus
+    is_active: bool
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    dataset: DatasetBody
+    train_seconds: float
+    data_cutoff: str | None
+    job_id: str | None
+
+    @classmethod
+    def of(cls, view: ModelVersionView) -> ModelVersionBody:
+        v = view.version
+        return cls(
+            v.model_id,
+            iso(v.created_at) or "",
+            cast(VersionStatus, v.status),
+            view.is_active,
+            {**v.params.to_dict(), **dict(v.extra)},
+            dict(v.metrics),
+            DatasetBody(**v.dataset.to_dict()),
+            round(v.train_seconds, 3),
+            iso(v.data_cutoff),
+            v.job_id,
+        )
+
+
+class ModelList(msgspec.Struct):
+    models: list[ModelVersionBody]
+
+
+class JobBody(msgspec.Struct):
+    job_id: str
+    status: Literal["scheduled", "running", "succeeded", "failed", "cancelled"]
+    trigger: Literal["manual", "scheduled", "daily", "tune", "startup"]
+    created_at: str
+    scheduled_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    params: dict[str, Any]
+    model_id: str | None
+    metrics: dict[str, float]
+    error: str | None
+    progress: float
+    activation: str | None
+
+    @classmethod
+    def of(cls, job: TrainingJob) -> JobBody:
+        params = {**job.params.to_dict(), "mode": job.mode.value, "activate": job.activate}
+        return cls(
+            job.job_id,
+            job.status.value,
+            job.trigger.value,
+            iso(job.created_at) or "",
+            iso(job.scheduled_at),
+            iso(job.started_at),
+            iso(job.finished_at),
+            params,
+            job.model_id,
+            dict(job.metrics),
+            job.error,
+            round(job.progress, 4),
+            job.activation,
+        )
+
+
+class JobList(msgspec.Struct):
+    jobs: list[JobBody]
+
+
+class JobAccepted(msgspec.Struct):
+    job_id: str
+    status: str
+
+
+class Invalidated(msgspec.Struct):
+    invalidated: Any
+
+
+class TrainBody(msgspec.Struct, forbid_unknown_fields=True):
+    """Optional JSON body of POST /admin/train; query-string values take precedence."""
+
+    no_components: int | None = None
+    loss: str | None = None
+    epochs: int | None = None
+    learning_rate: float | None = None
+    item_alpha: float | None = None
+    user_alpha: float | None = None
+    normalize_features: bool | None = None
+    mode: str | None = None
+    activate: bool | None = None
+    wait: bool | None = None

@@ -1,0 +1,103 @@
+"""Configuration from the environment (prefix REC_, `.env` read if present): contract section 2."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_WEIGHTS = {"rating": 1.0, "view": 0.5, "bookmark": 2.0}
+
+
+def _default_threads() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REC_", env_file=".env", extra="ignore")
+
+    source_url: str | None = None
+    source_queries: Path | None = None
+    redis_url: str | None = None
+    registry_url: str | None = None
+    data_dir: Path = Path("./data")
+    cache_ttl_seconds: int = Field(3600, ge=1)
+    train_cron: str = "0 3 * * *"
+    timezone: str | None = None
+    auto_activate: Literal["always", "if_better", "never"] = "if_better"
+    keep_models: int = Field(10, ge=0)
+    http_host: str = "0.0.0.0"  # noqa: S104 - a service listens on all interfaces by default
+    http_port: int = Field(8000, ge=1, le=65535)
+    grpc_port: int = Field(50051, ge=1, le=65535)
+    admin_token: str | None = None
+    interaction_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    rating_min_positive: float = 4.0
+    popular_window_days: int = Field(30, ge=1)
+    train_threads: int = Field(default_factory=_default_threads, ge=1)
+    hot_events_in_source: bool = True
+    log_format: Literal["console", "json"] = "console"
+
+    @field_validator("interaction_weights", mode="before")
+    @classmethod
+    def _parse_weights(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    @field_validator("interaction_weights")
+    @classmethod
+    def _check_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value or any(w <= 0 or w != w for w in value.values()):
+            raise ValueError("needs at least one type, each with a positive weight")
+        return value
+
+    @field_validator("admin_token", "redis_url", "source_url", "registry_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _check_timezone(self) -> Settings:
+        if self.timezone:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"REC_TIMEZONE: unknown time zone {self.timezone!r}") from None
+        return self
+
+    @property
+    def demo_source_path(self) -> Path:
+        return self.data_dir / "demo_source.db"
+
+    @property
+    def effective_source_url(self) -> str:
+        return self.source_url or f"sqlite+aiosqlite:///{self.demo_source_path.resolve()}"
+
+    @property
+    def effective_registry_url(self) -> str:
+        return self.registry_url or f"sqlite+aiosqlite:///{(self.data_dir / 'model_registry.db').resolve()}"
+
+    @property
+    def uses_demo_source(self) -> bool:
+        return self.source_url is None
+
+
+class SettingsError(SystemExit):
+    """Stops the service at start with a message naming the variable."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "REC_" + "_".join(str(p) for p in error["loc"]).upper() if error["loc"] else "REC_*"
+            lines.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from None

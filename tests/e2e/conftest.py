@@ -1,0 +1,75 @@
+"""The real Litestar app over httpx, wired with fakes (fast) or real adapters (full stack)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from adapters.memory.engine import FakeEngine
+from adapters.memory.source import InMemoryInteractionSource
+from adapters.memory.stores import InMemoryArtifactStore, InMemoryModelRegistry, SequentialIds, SteppingClock
+from adapters.memory_cache import InProcessRecommendationCache
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+
+LOOPBACK = ("127.0.0.1", 40000)
+REMOTE = ("203.0.113.9", 40000)
+
+
+def demo_fake_source() -> InMemoryInteractionSource:
+    source = InMemoryInteractionSource()
+    for title in range(1, 41):
+        source.titles[title] = True
+    source.titles[40] = False
+    source.blacklist[39] = "takedown"
+    for user in range(1, 11):
+        for title in range(1, 12 - user // 2):
+            source.add(user, title, "view")
+    return source
+
+
+@dataclass
+class FakeStack:
+    container: Container
+    source: InMemoryInteractionSource
+    registry: InMemoryModelRegistry
+    artifacts: InMemoryArtifactStore
+
+
+def fake_container(settings: Settings) -> FakeStack:
+    container = Container()
+    source, registry, artifacts = demo_fake_source(), InMemoryModelRegistry(), InMemoryArtifactStore()
+    container.settings.override(settings)
+    container.source.override(source)
+    container.registry.override(registry)
+    container.artifacts.override(artifacts)
+    container.engine.override(FakeEngine())
+    container.cache.override(InProcessRecommendationCache(ttl_seconds=60))
+    container.clock.override(SteppingClock())
+    container.ids.override(SequentialIds())
+    return FakeStack(container, source, registry, artifacts)
+
+
+def client_for(container: Container, peer: tuple[str, int] = LOOPBACK, **headers: str) -> httpx.AsyncClient:
+    app = create_app(container, manage_runtime=False)
+    transport = httpx.ASGITransport(app=app, client=peer)
+    return httpx.AsyncClient(transport=transport, base_url="http://service", headers=headers, timeout=60)
+
+
+@pytest.fixture
+async def stack(tmp_path) -> AsyncIterator[FakeStack]:  # type: ignore[no-untyped-def]
+    built = fake_container(Settings(data_dir=tmp_path, train_cron="off"))
+    runtime = create_app(built.container, manage_runtime=False).state.runtime
+    await runtime.start()
+    yield built
+    await runtime.stop()
+
+
+@pytest.fixture
+async def api(stack: FakeStack) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(stack.container) as client:
+        yield client

@@ -1,0 +1,118 @@
+"""The real stack on the embedded default: demo SQLite source, SQLite registry, files, LightFM."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.demo_data import generate_demo_source
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from tests.e2e.conftest import client_for
+
+pytestmark = pytest.mark.slow
+SMALL = {"epochs": 8, "no_components": 32, "learning_rate": 0.05}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("stack")
+    generate_demo_source(directory / "demo_source.db")
+    return directory
+
+
+def real_container(data_dir: Path) -> Container:
+    container = Container()
+    container.settings.override(Settings(data_dir=data_dir, train_cron="off", train_threads=2))
+    return container
+
+
+@pytest.fixture
+async def api(data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
+    container = real_container(data_dir)
+    runtime = create_app(container, manage_runtime=False).state.runtime
+    await runtime.start()
+    async with client_for(container) as client:
+        yield client
+    await runtime.stop()
+
+
+def source_rows(data_dir: Path, sql: str, *args: object) -> set[int]:
+    with sqlite3.connect(data_dir / "demo_source.db") as db:
+        return {int(row[0]) for row in db.execute(sql, args)}
+
+
+async def test_trained_model_serves_unseen_eligible_titles_and_beats_popular(
+    api: httpx.AsyncClient, data_dir: Path
+) -> None:
+    response = await api.get("/admin/train", params=SMALL)
+    assert response.status_code == 200, response.text
+    job = response.json()
+    assert job["status"] == "succeeded", job
+    metrics = job["metrics"]
+    assert metrics["precision_at_10"] > 1.5 * metrics["popular_precision_at_10"]
+    assert metrics["auc"] > metrics["popular_auc"]
+
+    banned = source_rows(data_dir, "SELECT id FROM titles WHERE NOT is_active") | source_rows(
+        data_dir, "SELECT title_id FROM blacklist"
+    )
+    for user_id in (1, 2, 250, 500):
+        body = (await api.get("/titles/recommendations", params={"user_id": user_id})).json()
+        assert body["source"] == "model" and body["model_id"] == job["model_id"]
+        assert len(body["item_ids"]) == 10
+        seen = source_rows(data_dir, "SELECT title_id FROM interactions WHERE user_id = ?", user_id)
+        assert not seen & set(body["item_ids"])
+        assert not banned & set(body["item_ids"])
+        assert body["scores"] == sorted(body["scores"], reverse=True)
+
+    stranger = (await api.get("/titles/recommendations", params={"user_id": 10**12})).json()
+    assert stranger["source"] == "popular" and len(stranger["item_ids"]) == 10
+    assert not banned & set(stranger["item_ids"])
+
+    relevant = (await api.get("/titles/relevant", params={"title_id": 5, "k": 20})).json()
+    assert 5 not in relevant["item_ids"] and len(relevant["item_ids"]) == 20
+    assert not banned & set(relevant["item_ids"])
+
+    artifact = data_dir / "models" / job["model_id"]
+    assert (artifact / "model.npz").is_file() and (artifact / "model.json").is_file()
+
+
+async def test_activation_survives_a_restart_and_switches_lists(
+    api: httpx.AsyncClient, data_dir: Path
+) -> None:
+    models = (await api.get("/admin/models")).json()["models"]
+    assert models, "the previous test trained a model"
+    first = models[0]["model_id"]
+    second = (await api.get("/admin/train", params={**SMALL, "no_components": 16})).json()["model_id"]
+    before = (await api.get("/titles/recommendations", params={"user_id": 3})).json()
+    assert before["model_id"] == second
+    activated = await api.post(f"/admin/models/{first}/activate")
+    assert activated.status_code == 200
+    after = (await api.get("/titles/recommendations", params={"user_id": 3})).json()
+    assert after["model_id"] == first and after["item_ids"] != before["item_ids"]
+
+    # a new process on the same data dir serves the same version and the same list
+    container = real_container(data_dir)
+    runtime = create_app(container, manage_runtime=False).state.runtime
+    await runtime.start()
+    async with client_for(container) as fresh:
+        again = (await fresh.get("/titles/recommendations", params={"user_id": 3})).json()
+    await runtime.stop()
+    assert again["model_id"] == first and again["item_ids"] == after["item_ids"]
+
+
+async def test_a_corrupted_artifact_is_refused_and_the_old_model_keeps_serving(
+    api: httpx.AsyncClient, data_dir: Path
+) -> None:
+    spare = (await api.get("/admin/train", params={**SMALL, "epochs": 2, "activate": "false"})).json()
+    active = (await api.get("/health")).json()["model_id"]
+    npz = data_dir / "models" / spare["model_id"] / "model.npz"
+    npz.write_bytes(npz.read_bytes()[:-10] + b"0123456789")
+    response = await api.post(f"/admin/models/{spare['model_id']}/activate")
+    assert response.status_code == 409 and response.json()["error"] == "conflict"
+    assert (await api.get("/health")).json()["model_id"] == active

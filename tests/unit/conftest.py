@@ -1,0 +1,72 @@
+"""Use cases wired over the in-memory fakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from adapters.memory.engine import FakeEngine
+from adapters.memory.source import InMemoryInteractionSource
+from adapters.memory.stores import InMemoryArtifactStore, InMemoryModelRegistry, SequentialIds, SteppingClock
+from adapters.memory_cache import InProcessRecommendationCache
+from application.activate_model import ActivateModel
+from application.recommend_for_user import RecommendForUser
+from application.refresh_catalogue import RefreshCatalogue
+from application.relevant_titles import RelevantTitles
+from application.serving_state import ServingState
+from application.train_model import TrainingPorts, TrainModel
+from application.training_guard import TrainingGuard
+
+
+@dataclass
+class World:
+    source: InMemoryInteractionSource
+    engine: FakeEngine
+    artifacts: InMemoryArtifactStore
+    registry: InMemoryModelRegistry
+    cache: InProcessRecommendationCache
+    state: ServingState
+    guard: TrainingGuard
+    activate: ActivateModel
+    refresh: RefreshCatalogue
+    train: TrainModel
+    recommend: RecommendForUser
+    relevant: RelevantTitles
+
+
+def build_world() -> World:
+    source = InMemoryInteractionSource()
+    for title in range(1, 31):
+        source.titles[title] = True
+    # users 1..5 like low ids, title popularity decreasing with id
+    for user in range(1, 6):
+        for title in range(1, 11 - user):
+            source.add(user, title, "bookmark")
+    source.add(1, 20, "rating", 2.0)  # a low rating: seen, not a positive
+    engine, artifacts, registry = FakeEngine(), InMemoryArtifactStore(), InMemoryModelRegistry()
+    cache, state, guard = InProcessRecommendationCache(ttl_seconds=3600), ServingState(), TrainingGuard()
+    activate = ActivateModel(registry, artifacts, engine, state)
+    refresh = RefreshCatalogue(source, state)
+    ports = TrainingPorts(source, engine, artifacts, registry, registry, SteppingClock(), SequentialIds())
+    return World(
+        source,
+        engine,
+        artifacts,
+        registry,
+        cache,
+        state,
+        guard,
+        activate,
+        refresh,
+        TrainModel(ports, activate, refresh, guard),
+        RecommendForUser(state, source, cache),
+        RelevantTitles(state, cache),
+    )
+
+
+@pytest.fixture
+async def world() -> World:
+    w = build_world()
+    await w.refresh.execute()
+    return w

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format serve-http clean
+.PHONY: install run test lint format serve-http serve-grpc protos clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install  ## demo: embedded SQLite source, in-process cache, REST :8000
+run: install  ## demo: embedded SQLite source, in-process cache, REST :8000 and gRPC :50051 in one process
 	$(BIN)/python -m entrypoints.cli demo-data --if-absent
 	$(BIN)/python -m entrypoints.cli serve
 
@@ -37,6 +37,13 @@ serve-http: install  ## production REST server, configured only by the environme
 	$(BIN)/granian --interface asgi --factory --workers 1 \
 		--host "$${REC_HTTP_HOST:-0.0.0.0}" --port "$${REC_HTTP_PORT:-8000}" \
 		entrypoints.http.app:create_app_from_env
+
+serve-grpc: install  ## production gRPC server (REC_GRPC_PORT), configured only by the environment
+	$(BIN)/python -m entrypoints.cli serve-grpc
+
+protos: install  ## regenerate the committed gRPC modules from protos/*.proto (run from the repo root)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I. --python_out=. \
+		--grpc_python_out=. --mypy_out=. --mypy_grpc_out=. protos/*.proto
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from domain.errors import ArtifactError, ConflictError, InvalidArgumentError, Un
 FORMAT_VERSION = 1
 ARRAYS_FILE = "model.npz"
 META_FILE = "model.json"
+SNAPSHOT_ARRAYS_FILE = "dataset.npz"
+SNAPSHOT_META_FILE = "dataset.json"
 TEMP_PREFIX = ".tmp-"
 _HASH_BLOCK = 1 << 20
 
@@ -31,16 +34,26 @@ class FilesystemArtifactStore:
 
     def __init__(self, root: Path) -> None:
         self._root = Path(root)
-        self._models = self._root / "models"
+        self._models = _Place(self._root / "models", ARRAYS_FILE, META_FILE, "model")
+        self._datasets = _Place(self._root / "datasets", SNAPSHOT_ARRAYS_FILE, SNAPSHOT_META_FILE, "dataset")
 
     async def save(self, model_id: str, bundle: ArtifactBundle) -> str:
-        return await asyncio.to_thread(self._save, _checked_id(model_id), bundle)
+        return await asyncio.to_thread(self._save, self._models, _checked_id(model_id), bundle)
 
     async def load(self, model_id: str, sha256: str) -> ArtifactBundle:
-        return await asyncio.to_thread(self._load, _checked_id(model_id), sha256)
+        return await asyncio.to_thread(self._load, self._models, _checked_id(model_id), sha256)
+
+    async def save_snapshot(self, model_id: str, bundle: ArtifactBundle) -> str:
+        """The dataset a version was trained on, under `datasets/<model_id>/`."""
+        return await asyncio.to_thread(self._save, self._datasets, _checked_id(model_id), bundle)
+
+    async def load_snapshot(self, model_id: str, sha256: str) -> ArtifactBundle:
+        return await asyncio.to_thread(self._load, self._datasets, _checked_id(model_id), sha256)
 
     async def delete(self, model_id: str) -> None:
-        await asyncio.to_thread(shutil.rmtree, self._models / _checked_id(model_id), True)
+        checked = _checked_id(model_id)
+        for place in (self._models, self._datasets):
+            await asyncio.to_thread(shutil.rmtree, place.root / checked, True)
 
     async def ping(self) -> None:
         await asyncio.to_thread(self._ping)
@@ -51,21 +64,21 @@ class FilesystemArtifactStore:
         if not os.access(self._root, os.W_OK | os.X_OK):
             raise UnavailableError(f"the artifact directory {self._root} is not writable")
 
-    def _save(self, model_id: str, bundle: ArtifactBundle) -> str:
+    def _save(self, place: _Place, model_id: str, bundle: ArtifactBundle) -> str:
         arrays = _plain_arrays(bundle.arrays)
-        final = self._models / model_id
+        final = place.root / model_id
         if final.exists():
             raise ConflictError(f"an artifact for model {model_id} already exists")
         try:
-            self._models.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{model_id}-", dir=self._models))
+            place.root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{model_id}-", dir=place.root))
         except OSError as exc:
-            reason = f"the artifact directory {self._models} cannot be written: {exc}"
+            reason = f"the artifact directory {place.root} cannot be written: {exc}"
             raise UnavailableError(reason) from None
         try:
-            digest = _write_arrays(staging / ARRAYS_FILE, arrays)
+            digest = _write_arrays(staging / place.arrays_file, arrays)
             document = {"format": FORMAT_VERSION, "model_id": model_id, "sha256": digest, "meta": bundle.meta}
-            _write_durably(staging / META_FILE, _json_bytes(document))
+            _write_durably(staging / place.meta_file, _json_bytes(document))
             _fsync_dir(staging)
             os.rename(staging, final)  # atomic: readers see the whole directory or none
         except OSError as exc:
@@ -76,32 +89,41 @@ class FilesystemArtifactStore:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        _fsync_dir(self._models)
+        _fsync_dir(place.root)
         return digest
 
-    def _load(self, model_id: str, expected: str) -> ArtifactBundle:
-        folder = self._models / model_id
-        for name in (ARRAYS_FILE, META_FILE):
+    def _load(self, place: _Place, model_id: str, expected: str) -> ArtifactBundle:
+        folder = place.root / model_id
+        arrays_file, meta_file = place.arrays_file, place.meta_file
+        for name in (arrays_file, meta_file):
             if not (folder / name).is_file():
                 missing = folder / name
-                raise ArtifactError(f"the artifact of model {model_id} is missing: {missing} does not exist")
+                raise ArtifactError(f"the {place.what} artifact of {model_id} is missing: no {missing}")
         try:
-            document = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+            document = json.loads((folder / meta_file).read_text(encoding="utf-8"))
             recorded = str(document.get("sha256"))
-            actual = _sha256_of(folder / ARRAYS_FILE)
+            actual = _sha256_of(folder / arrays_file)
         except (OSError, ValueError, AttributeError) as exc:
-            raise ArtifactError(f"the artifact of model {model_id} cannot be read: {exc}") from None
+            raise ArtifactError(f"the {place.what} artifact of {model_id} cannot be read: {exc}") from None
         if actual != expected or recorded != expected:
             raise ArtifactError(
-                f"the artifact of model {model_id} fails its checksum: the registry expects {expected}, "
-                f"{META_FILE} records {recorded} and {ARRAYS_FILE} hashes to {actual}"
+                f"the {place.what} artifact of {model_id} fails its checksum: expected {expected}, "
+                f"{meta_file} records {recorded} and {arrays_file} hashes to {actual}"
             )
         try:
-            with np.load(folder / ARRAYS_FILE, allow_pickle=False) as stored:
+            with np.load(folder / arrays_file, allow_pickle=False) as stored:
                 arrays = {name: np.array(stored[name]) for name in stored.files}
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
-            raise ArtifactError(f"the arrays of model {model_id} cannot be read: {exc}") from None
+            raise ArtifactError(f"the {place.what} arrays of {model_id} cannot be read: {exc}") from None
         return ArtifactBundle(arrays=arrays, meta=document.get("meta", {}))
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    root: Path
+    arrays_file: str
+    meta_file: str
+    what: str
 
 
 def _checked_id(model_id: str) -> str:

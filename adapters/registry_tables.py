@@ -5,7 +5,7 @@ Timestamps are ISO-8601 UTC text with a fixed shape, so text order is time order
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, MetaData, String, Table, Text
 
 ID_LENGTH = 128
 STAMP_LENGTH = 40
@@ -57,3 +57,24 @@ registry_state = Table(
 )
 
 ACTIVE_MODEL_KEY = "active_model_id"
+
+# Hot interactions (contract section 6), appended before the 202; read per user and by training.
+hot_events = Table(
+    "hot_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, nullable=False, index=True),
+    Column("title_id", BigInteger, nullable=False),
+    Column("int_type", String(32), nullable=False),
+    Column("raw_score", Float, nullable=True),
+    Column("created_at", String(STAMP_LENGTH), nullable=False, index=True),
+)
+
+# Titles blacklisted through /admin/blacklist (the source's own table is read from the source).
+admin_blacklist = Table(
+    "admin_blacklist",
+    metadata,
+    Column("title_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("reason", String(255), nullable=True),
+    Column("created_at", String(STAMP_LENGTH), nullable=False),
+)

@@ -1,6 +1,8 @@
 """Async SQLAlchemy engines for the source and the registry, tuned per dialect.
 
-Creating an engine never connects: the first query does.
+Creating an engine never connects: the first query does. MySQL/MariaDB connections give up after a
+short connect timeout; source connections are read-only sessions in UTC with a long
+`net_write_timeout` (a bulk read whose consumer falls behind is not cut off by the server).
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from adapters.source_queries import MYSQL_SESSION_SQL
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POOL_RECYCLE_SECONDS = 1800
+MYSQL_CONNECT_TIMEOUT_SECONDS = 3
+SOURCE_READ_TIMEOUT_SECONDS = 300  # longest silence of the server inside one read
+SOURCE_NET_WRITE_TIMEOUT_SECONDS = 900
+_ASYNC_DRIVERS = {"mysql": "mysql+asyncmy", "mariadb": "mysql+asyncmy", "sqlite": "sqlite+aiosqlite"}
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
@@ -27,11 +35,42 @@ def create_engine_for(url: str) -> AsyncEngine:
     """An engine for `url`: WAL and a busy timeout for SQLite, pre-ping and recycling elsewhere."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, pool_pre_ping=True, pool_recycle=POOL_RECYCLE_SECONDS)
+        return create_async_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_recycle=POOL_RECYCLE_SECONDS,
+            connect_args=_connect_args(parsed, read_timeout=None),
+        )
     _make_parent_dirs(parsed)
     engine = create_async_engine(parsed)
     event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
     return engine
+
+
+def create_source_engine(url: str) -> AsyncEngine:
+    """An engine for the read-only source: MySQL sessions read-only in UTC, SQLite `query_only`."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine_for(url)
+        event.listen(engine.sync_engine, "connect", _sqlite_query_only)
+        return engine
+    engine = create_async_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        connect_args=_connect_args(parsed, read_timeout=SOURCE_READ_TIMEOUT_SECONDS),
+    )
+    if parsed.get_backend_name() in ("mysql", "mariadb"):
+        event.listen(engine.sync_engine, "connect", _mysql_source_session)
+    return engine
+
+
+def async_url(url: str) -> str:
+    """`url` with the async driver the service uses when it names none (`mysql://` -> asyncmy)."""
+    parsed = make_url(url)
+    if "+" in parsed.drivername or parsed.drivername not in _ASYNC_DRIVERS:
+        return url
+    return parsed.set(drivername=_ASYNC_DRIVERS[parsed.drivername]).render_as_string(hide_password=False)
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -57,6 +96,32 @@ def _make_parent_dirs(url: URL) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _connect_args(url: URL, read_timeout: int | None) -> dict[str, Any]:
+    if url.get_driver_name() != "asyncmy":
+        return {}
+    args: dict[str, Any] = {"connect_timeout": MYSQL_CONNECT_TIMEOUT_SECONDS}
+    if read_timeout is not None:
+        args["read_timeout"] = read_timeout
+    return args
+
+
+def _mysql_source_session(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for statement in MYSQL_SESSION_SQL:
+            cursor.execute(statement.format(net_write_timeout=SOURCE_NET_WRITE_TIMEOUT_SECONDS))
+    finally:
+        cursor.close()
+
+
+def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA query_only=ON")
+    finally:
+        cursor.close()
 
 
 def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -6,15 +6,16 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Table, select, text, update
+from sqlalchemy import Table, delete, select, text, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.registry_migrations import upgrade_to_head
 from adapters.registry_rows import job_to_row, row_to_job, row_to_version, version_to_row
-from adapters.registry_tables import ACTIVE_MODEL_KEY, jobs, metadata, model_versions, registry_state
+from adapters.registry_tables import ACTIVE_MODEL_KEY, jobs, model_versions, registry_state
 from adapters.sqlalchemy_engines import describe_failure
 from domain.errors import RegistryUnavailableError
 from domain.model_version import ModelVersion
@@ -28,8 +29,9 @@ class SqlAlchemyModelRegistry:
         self._engine = engine
 
     async def create_schema(self) -> None:
+        """Apply the Alembic migrations not yet applied (idempotent; run at every start)."""
         async with self._connection(write=True) as conn:
-            await conn.run_sync(metadata.create_all)
+            await conn.run_sync(upgrade_to_head)
 
     # --- ModelRegistry ------------------------------------------------------------------
     async def add_version(self, version: ModelVersion) -> None:
@@ -49,6 +51,10 @@ class SqlAlchemyModelRegistry:
         async with self._connection() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [row_to_version(row) for row in rows]
+
+    async def delete_version(self, model_id: str) -> None:
+        async with self._connection(write=True) as conn:
+            await conn.execute(delete(model_versions).where(model_versions.c.model_id == model_id))
 
     async def active_model_id(self) -> str | None:
         query = select(registry_state.c.value).where(registry_state.c.key == ACTIVE_MODEL_KEY)

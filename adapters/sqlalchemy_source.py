@@ -1,33 +1,39 @@
 """The site's database, read-only, through SQLAlchemy (contract section 3).
 
-Every SQL statement the service sends to the source is a constant of this module. Operators may
-replace any of the six base SELECTs; aggregations wrap them as subqueries so replacements keep working.
+The SQL lives in `source_queries`. Bulk reads become typed columns chunk by chunk: through asyncmy's
+unbuffered cursor on MySQL/MariaDB (`mysql_stream`), through SQLAlchemy's streaming elsewhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import asyncio
+import math
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from types import MappingProxyType
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.source_tables import (
-    BLACKLIST_COLUMNS,
-    INTERACTION_COLUMNS,
-    TITLE_COLUMNS,
-    TITLE_FEATURE_COLUMNS,
-    USER_COLUMNS,
-    USER_FEATURE_COLUMNS,
-    SourceTables,
+from adapters import mysql_stream
+from adapters.source_columns import ColumnBuilder, features_frame, interactions_frame, titles_frame
+from adapters.source_queries import (
+    COLUMNS_ONLY_SQL,
+    PING_SQL,
+    POSITIVE_COUNTS_SQL,
+    QUERY_COLUMNS,
+    SEEN_TITLES_SQL,
+    WINDOW_POSITIVE_COUNTS_SQL,
+    SourceQueryError,
+    missing_column_error,
+    missing_columns,
+    normalised,
 )
+from adapters.source_tables import SourceTables
 from adapters.sqlalchemy_engines import describe_failure
 from application.ports import Catalogue
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
@@ -35,51 +41,10 @@ from domain.errors import InvalidArgumentError, SourceUnavailableError
 from domain.interaction import RATING, PositiveRule
 from domain.recommendation import RankedList
 
-TITLES_SQL = "SELECT id, name, is_active FROM titles"
-TITLE_FEATURES_SQL = "SELECT title_id, feature, weight FROM title_features"
-USERS_SQL = "SELECT id FROM users"
-USER_FEATURES_SQL = "SELECT user_id, feature, weight FROM user_features"
-INTERACTIONS_SQL = "SELECT user_id, title_id, int_type, raw_score, created_at FROM interactions"
-BLACKLIST_SQL = "SELECT title_id, reason FROM blacklist"
-
-DEFAULT_QUERIES: Mapping[str, str] = MappingProxyType(
-    {
-        "titles": TITLES_SQL,
-        "title_features": TITLE_FEATURES_SQL,
-        "users": USERS_SQL,
-        "user_features": USER_FEATURES_SQL,
-        "interactions": INTERACTIONS_SQL,
-        "blacklist": BLACKLIST_SQL,
-    }
-)
-QUERY_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "titles": TITLE_COLUMNS,
-        "title_features": TITLE_FEATURE_COLUMNS,
-        "users": USER_COLUMNS,
-        "user_features": USER_FEATURE_COLUMNS,
-        "interactions": INTERACTION_COLUMNS,
-        "blacklist": BLACKLIST_COLUMNS,
-    }
-)
-
-# `{interactions}` is the (possibly replaced) interactions query; values are always bound.
-_POSITIVE_FILTER = "q.int_type IN :types AND (q.int_type <> :rating OR q.raw_score >= :rating_min)"
-POSITIVE_COUNTS_SQL = (
-    "SELECT q.title_id AS title_id, COUNT(*) AS n FROM ({interactions}) AS q "
-    f"WHERE {_POSITIVE_FILTER} GROUP BY q.title_id"
-)
-WINDOW_POSITIVE_COUNTS_SQL = (
-    "SELECT q.title_id AS title_id, COUNT(*) AS n FROM ({interactions}) AS q "
-    f"WHERE {_POSITIVE_FILTER} AND q.created_at >= :since GROUP BY q.title_id"
-)
-SEEN_TITLES_SQL = (
-    "SELECT DISTINCT q.title_id AS title_id FROM ({interactions}) AS q WHERE q.user_id = :user_id"
-)
-PING_SQL = "SELECT 1"
-
 MIN_WINDOW_TITLES = 200
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
+SEEN_TIMEOUT_SECONDS = 5.0  # a request waits no longer for one user's history
+CONNECT_TIMEOUT_SECONDS = 5.0  # connect, log in and pre-ping: a server that accepts but never answers
 # SQLite keeps DATETIME as text; bind in the same shape as the stored values so text comparison holds.
 _SOURCE_DATETIME = DateTime().with_variant(
     SQLITE_DATETIME(  # type: ignore[no-untyped-call]
@@ -87,7 +52,7 @@ _SOURCE_DATETIME = DateTime().with_variant(
     ),
     "sqlite",
 )
-Columns = dict[str, list[Any]]
+TRAINING_QUERIES = ("titles", "title_features", "users", "user_features", "interactions")
 
 
 def _utc_now() -> datetime:
@@ -95,7 +60,7 @@ def _utc_now() -> datetime:
 
 
 class SqlAlchemyInteractionSource:
-    """`InteractionSource` over any SQLAlchemy async engine (SQLite, MySQL/MariaDB...)."""
+    """`InteractionSource` over any SQLAlchemy async engine (SQLite, MySQL/MariaDB...); never writes."""
 
     def __init__(
         self,
@@ -107,12 +72,12 @@ class SqlAlchemyInteractionSource:
     ) -> None:
         if popular_window_days < 1:
             raise InvalidArgumentError(f"popular_window_days must be >= 1, got {popular_window_days}")
-        unknown = sorted(set(queries or {}) - set(DEFAULT_QUERIES))
-        if unknown:
-            raise InvalidArgumentError(f"unknown source queries: {', '.join(unknown)}")
-        merged = {**DEFAULT_QUERIES, **(queries or {})}
+        try:
+            self._raw = normalised(queries)
+        except ValueError as exc:
+            raise InvalidArgumentError(str(exc)) from None
         # Operator SQL has no bind parameters: a colon in it ('genre:drama') is literal text.
-        self._queries = {name: sql.strip().rstrip(";").replace(":", "\\:") for name, sql in merged.items()}
+        self._queries = {name: sql.replace(":", "\\:") for name, sql in self._raw.items()}
         self._engine = engine
         self._rule = rule
         self._window = timedelta(days=popular_window_days)
@@ -120,25 +85,25 @@ class SqlAlchemyInteractionSource:
 
     async def load_training_data(self) -> SourceTables:
         async with self._connection() as conn:
-            raw = {name: await self._read(conn, name) for name in QUERY_COLUMNS if name != "blacklist"}
+            raw = {name: await self._read(conn, name) for name in TRAINING_QUERIES}
         return SourceTables(
-            interactions=_interactions_frame(raw["interactions"]),
-            titles=_titles_frame(raw["titles"]),
-            title_features=_features_frame(raw["title_features"], "title_id"),
-            users=pd.DataFrame({"id": _ints(raw["users"]["id"])}),
-            user_features=_features_frame(raw["user_features"], "user_id"),
+            interactions=interactions_frame(raw["interactions"]),
+            titles=titles_frame(raw["titles"]),
+            title_features=features_frame(raw["title_features"], "title_id"),
+            users=pd.DataFrame({"id": raw["users"]["id"]}),
+            user_features=features_frame(raw["user_features"], "user_id"),
         )
 
     async def load_catalogue(self) -> Catalogue:
         async with self._connection() as conn:
             titles = await self._read(conn, "titles")
             blacklist = await self._read(conn, "blacklist")
-            title_ids = frozenset(int(t) for t in titles["id"])
-            flags = zip(titles["id"], titles["is_active"], strict=True)
-            inactive = frozenset(int(title_id) for title_id, active in flags if not active)
+            ids, active = titles["id"], titles["is_active"]
+            title_ids = frozenset(ids.tolist())
+            inactive = frozenset(ids[~active].tolist())
             entries = tuple(
                 BlacklistEntry(int(t), None if r is None else str(r), BlacklistOrigin.SOURCE)
-                for t, r in zip(blacklist["title_id"], blacklist["reason"], strict=True)
+                for t, r in zip(blacklist["title_id"].tolist(), blacklist["reason"], strict=True)
             )
             eligible = title_ids - inactive - {entry.title_id for entry in entries}
             popular = await self._popular(conn, eligible)
@@ -146,7 +111,7 @@ class SqlAlchemyInteractionSource:
 
     async def seen_titles(self, user_id: int) -> frozenset[int]:
         sql = SEEN_TITLES_SQL.format(interactions=self._queries["interactions"])
-        async with self._connection() as conn:
+        async with self._connection(SEEN_TIMEOUT_SECONDS) as conn:
             result = await conn.execute(text(sql), {"user_id": user_id})
             return frozenset(int(row[0]) for row in result)
 
@@ -154,34 +119,88 @@ class SqlAlchemyInteractionSource:
         async with self._connection() as conn:
             await conn.execute(text(PING_SQL))
 
+    async def check_queries(self) -> bool:
+        """Run each query with LIMIT 0 and check its columns (the service's start).
+
+        Raises `SourceQueryError` naming the query (and the column) when one fails or lacks a
+        column; returns False, checking nothing, when the source cannot be reached.
+        """
+        try:
+            conn = await self._open()
+        except (SQLAlchemyError, OSError):
+            return False
+        try:
+            for name in QUERY_COLUMNS:
+                await self._columns_of(conn, name)
+        except (SQLAlchemyError, OSError):
+            return False
+        finally:
+            await conn.close()
+        return True
+
     async def close(self) -> None:
         """Release pooled connections (the service's shutdown)."""
         await self._engine.dispose()
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+    async def _connection(self, limit_seconds: float | None = None) -> AsyncIterator[AsyncConnection]:
         try:
-            async with self._engine.connect() as conn:
-                yield conn
+            conn = await self._open()
+            try:
+                async with asyncio.timeout(limit_seconds):
+                    yield conn
+            except TimeoutError:
+                await conn.invalidate()  # it may be mid-answer: never hand it back to the pool
+                where = self._engine.url.render_as_string(hide_password=True)
+                raise SourceUnavailableError(
+                    f"the source database did not answer within {limit_seconds:g} s ({where})"
+                ) from None
+            finally:
+                await conn.close()
         except (SQLAlchemyError, OSError) as exc:
             reason = describe_failure(self._engine, exc)
             raise SourceUnavailableError(f"the source database cannot be read ({reason})") from None
 
-    async def _read(self, conn: AsyncConnection, name: str) -> Columns:
-        """Stream one base query in chunks into one list per expected column."""
+    async def _open(self) -> AsyncConnection:
+        """A pooled connection within CONNECT_TIMEOUT_SECONDS (the driver bounds only the TCP connect)."""
+        conn = self._engine.connect()
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
+                return await conn.start()
+        except TimeoutError:
+            raise OSError(f"no answer within {CONNECT_TIMEOUT_SECONDS:g} s") from None
+
+    async def _columns_of(self, conn: AsyncConnection, name: str) -> list[str]:
+        """The columns query `name` returns, checked against the documented ones (runs nothing)."""
+        try:
+            result = await conn.execute(text(COLUMNS_ONLY_SQL.format(query=self._queries[name])))
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise
+            reason = describe_failure(self._engine, exc)
+            raise SourceQueryError(f"the source query {name!r} fails: {reason}") from None
+        returned = [str(key) for key in list(result.keys())]
+        missing = missing_columns(name, returned)
+        if missing:
+            raise missing_column_error(name, missing[0])
+        return returned
+
+    async def _read(self, conn: AsyncConnection, name: str) -> dict[str, Any]:
+        """Stream one base query in chunks into its typed columns."""
+        if mysql_stream.is_asyncmy(conn):
+            await self._columns_of(conn, name)
+            where = self._engine.url.render_as_string(hide_password=True)
+            return await mysql_stream.read_columns(conn, name, self._raw[name], where)
         result = await conn.stream(text(self._queries[name]))
-        keys = [str(key).lower() for key in list(result.keys())]
-        wanted = QUERY_COLUMNS[name]
-        missing = [column for column in wanted if column not in keys]
+        returned = [str(key) for key in list(result.keys())]
+        missing = missing_columns(name, returned)
         if missing:
             await result.close()
-            raise SourceUnavailableError(f"the source query {name!r} returns no column {missing[0]!r}")
-        positions = [keys.index(column) for column in wanted]
-        columns: Columns = {column: [] for column in wanted}
+            raise missing_column_error(name, missing[0])
+        builder = ColumnBuilder(name, returned)
         async for chunk in result.partitions(CHUNK_ROWS):
-            for column, position in zip(wanted, positions, strict=True):
-                columns[column].extend(row[position] for row in chunk)
-        return columns
+            builder.add(chunk)
+        return builder.finish()
 
     async def _popular(self, conn: AsyncConnection, eligible: frozenset[int]) -> RankedList:
         now = self._now()
@@ -208,43 +227,32 @@ class SqlAlchemyInteractionSource:
         result = await conn.execute(statement, params)
         return {int(title_id): int(n) for title_id, n in result}
 
+    # --- one id's features (cold start, fold-in of new users) --------------------------
+    async def user_features(self, user_id: int) -> dict[str, float]:
+        return await self._features_of("user_features", USER_FEATURES_OF_SQL, user_id)
 
-def _ints(values: Sequence[Any]) -> np.ndarray:
-    return np.asarray(values, dtype=np.int64)
+    async def title_features(self, title_id: int) -> dict[str, float]:
+        return await self._features_of("title_features", TITLE_FEATURES_OF_SQL, title_id)
 
-
-def _strings(values: Sequence[Any]) -> pd.Series:
-    return pd.Series(values, dtype=object)
-
-
-def _interactions_frame(columns: Columns) -> pd.DataFrame:
-    stamps = pd.to_datetime(pd.Series(columns["created_at"], dtype=object), utc=True, format="ISO8601")
-    return pd.DataFrame(
-        {
-            "user_id": _ints(columns["user_id"]),
-            "title_id": _ints(columns["title_id"]),
-            "int_type": pd.Series(columns["int_type"], dtype="category"),
-            "raw_score": np.asarray(columns["raw_score"], dtype=np.float64),
-            "created_at": stamps.dt.tz_convert(None).astype("datetime64[ns]").to_numpy(),
-        }
-    )
+    async def _features_of(self, name: str, template: str, owner_id: int) -> dict[str, float]:
+        """Named features of one id, weights of repeated names added (as training does)."""
+        sql = template.format(**{name: self._queries[name]})
+        async with self._connection(SEEN_TIMEOUT_SECONDS) as conn:
+            rows = (await conn.execute(text(sql), {"owner_id": owner_id})).all()
+        features: dict[str, float] = {}
+        for feature, weight in rows:
+            value = math.nan if weight is None else float(weight)
+            if feature is not None and math.isfinite(value) and value != 0:
+                features[str(feature)] = features.get(str(feature), 0.0) + value
+        return features
 
 
-def _titles_frame(columns: Columns) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "id": _ints(columns["id"]),
-            "name": _strings(columns["name"]),
-            "is_active": np.asarray([bool(value) for value in columns["is_active"]], dtype=bool),
-        }
-    )
-
-
-def _features_frame(columns: Columns, owner: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            owner: _ints(columns[owner]),
-            "feature": _strings(columns["feature"]),
-            "weight": np.asarray(columns["weight"], dtype=np.float64),
-        }
-    )
+# The features of one id, through the (possibly replaced) feature queries. An index on
+# user_features(user_id) and title_features(title_id) keeps these lookups cheap.
+USER_FEATURES_OF_SQL = (
+    "SELECT q.feature AS feature, q.weight AS weight FROM ({user_features}) AS q WHERE q.user_id = :owner_id"
+)
+TITLE_FEATURES_OF_SQL = (
+    "SELECT q.feature AS feature, q.weight AS weight FROM ({title_features}) AS q "
+    "WHERE q.title_id = :owner_id"
+)

@@ -26,6 +26,18 @@ class ActivateModel:
         self._state = state
 
     async def execute(self, model_id: str) -> ModelVersionView:
+        """Serve `model_id` here and record it as the active version for every process."""
+        version = await self._prepare(model_id)
+        await self._registry.set_active(model_id)
+        self._state.model = version
+        log.info("model_activated", model_id=model_id)
+        return ModelVersionView(version.version, is_active=True)
+
+    async def load(self, model_id: str) -> None:
+        """Serve `model_id` in this process only (a replica following the registry)."""
+        self._state.model = await self._prepare(model_id)
+
+    async def _prepare(self, model_id: str) -> ActiveModel:
         version = await self._registry.get_version(model_id)
         if version is None:
             raise NotFoundError(f"model {model_id!r} does not exist")
@@ -34,10 +46,7 @@ class ActivateModel:
         # Load and verify before touching anything: a bad artifact leaves the old model serving.
         bundle = await self._artifacts.load(model_id, version.sha256)
         scorer = await self._engine.build_scorer(bundle)
-        await self._registry.set_active(model_id)
-        self._state.model = ActiveModel(version, scorer)
-        log.info("model_activated", model_id=model_id)
-        return ModelVersionView(version, is_active=True)
+        return ActiveModel(version, scorer)
 
     async def restore(self) -> str | None:
         """Load the version the registry marks active; keep serving popular lists if it is broken."""
@@ -45,7 +54,7 @@ class ActivateModel:
         if model_id is None:
             return None
         try:
-            await self.execute(model_id)
+            await self.load(model_id)
         except (ArtifactError, NotFoundError, ConflictError) as exc:
             log.error("active_model_unusable", model_id=model_id, error=str(exc))
             return None

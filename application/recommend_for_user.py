@@ -1,16 +1,26 @@
-"""Personal recommendations: the model's list when it knows the user, else the popular list."""
+"""Personal recommendations: the model's list for users it knows, a list from the user's features for
+users it does not know (cold start), else the popular list.
+
+Model and cold-start lists are cached per (model version, user) as the best 300 unseen titles; the
+blacklist, inactive titles, `exclude` and this process's recent hot titles are applied when reading.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from application.hot_seen import HotSeen
 from application.ports import CacheKey, InteractionSource, RecommendationCache
 from application.serving_state import ActiveModel, ServingState
 from domain.ids import DEFAULT_K
-from domain.recommendation import ListSource, Recommendations
+from domain.recommendation import ListSource, RankedList, Recommendations
 
 CACHED_LIST_SIZE = 300
 """Each cached list holds the model's best 300 unseen titles; filters apply when reading."""
+
+Ranker = Callable[[int, frozenset[int]], RankedList]
+"""(n, titles to leave out) -> the best n titles."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,35 +31,72 @@ class RecommendQuery:
 
 
 class RecommendForUser:
-    def __init__(self, state: ServingState, source: InteractionSource, cache: RecommendationCache) -> None:
+    def __init__(
+        self,
+        state: ServingState,
+        source: InteractionSource,
+        cache: RecommendationCache,
+        hot_seen: HotSeen | None = None,
+    ) -> None:
         self._state = state
         self._source = source
         self._cache = cache
+        self._hot = hot_seen
 
     async def execute(self, query: RecommendQuery) -> Recommendations:
         model = self._state.model
-        banned = self._state.ineligible | query.exclude
-        if model is not None and model.scorer.knows_user(query.user_id):
-            return await self._from_model(model, query, banned)
-        seen = await self._source.seen_titles(query.user_id)
+        recent = self._hot.recent(query.user_id) if self._hot else frozenset()
+        banned = self._state.ineligible | query.exclude | recent
+        if model is not None:
+            known = model.scorer.knows_user(query.user_id)
+            kind = ListSource.MODEL if known else ListSource.COLD_START
+            found = await self._ranked(model, query, banned, kind)
+            if found is not None:
+                return found
+        seen = await self._seen(query.user_id)
         items = self._state.catalogue.popular.filtered(banned | seen, query.k)
         return Recommendations(query.user_id, items, self._state.model_id, ListSource.POPULAR, cached=False)
 
-    async def _from_model(
-        self, model: ActiveModel, query: RecommendQuery, banned: frozenset[int]
-    ) -> Recommendations:
-        model_id = model.version.model_id
-        key = CacheKey("user", model_id, query.user_id)
+    async def _ranked(
+        self, model: ActiveModel, query: RecommendQuery, banned: frozenset[int], kind: ListSource
+    ) -> Recommendations | None:
+        """The model's (or the cold-start) list; None for an unknown user without a known feature."""
+        model_id, user_id = model.version.model_id, query.user_id
+        key = CacheKey("user", model_id, user_id)
         ranked = await self._cache.get(key)
         cached = ranked is not None
+        rank: Ranker | None = None
         seen: frozenset[int] | None = None
         if ranked is None:
-            seen = await self._source.seen_titles(query.user_id)
-            ranked = model.scorer.top_for_user(query.user_id, CACHED_LIST_SIZE, seen)
+            rank = await self._ranker(model, user_id, kind)
+            if rank is None:
+                return None
+            seen = await self._seen(user_id)
+            ranked = rank(CACHED_LIST_SIZE, seen)
+            if not ranked and kind is ListSource.COLD_START:
+                return None  # none of the user's features is known to the model
             await self._cache.put(key, ranked)
         items = ranked.filtered(banned, query.k)
         if len(items) < query.k and len(ranked) >= CACHED_LIST_SIZE:
             # Filters ate into the cached top list: rank again with every exclusion applied.
-            seen = seen if seen is not None else await self._source.seen_titles(query.user_id)
-            items = model.scorer.top_for_user(query.user_id, query.k, seen | banned)
-        return Recommendations(query.user_id, items, model_id, ListSource.MODEL, cached=cached)
+            rank = rank or await self._ranker(model, user_id, kind)
+            if rank is not None:
+                seen = seen if seen is not None else await self._seen(user_id)
+                items = rank(query.k, seen | banned)
+        return Recommendations(user_id, items, model_id, kind, cached=cached)
+
+    async def _ranker(self, model: ActiveModel, user_id: int, kind: ListSource) -> Ranker | None:
+        scorer = model.scorer
+        if kind is ListSource.MODEL:
+            return lambda n, out: scorer.top_for_user(user_id, n, out)
+        features = await self._source.user_features(user_id)
+        if not features:
+            return None
+        return lambda n, out: scorer.top_for_features(features, n, out)
+
+    async def _seen(self, user_id: int) -> frozenset[int]:
+        """Source interactions of any type, plus hot events (every process reads the store)."""
+        seen = await self._source.seen_titles(user_id)
+        if self._hot is None:
+            return seen
+        return seen | await self._hot.titles_of(user_id)

@@ -1,15 +1,22 @@
-"""Titles similar to a title, by cosine over the active model's item representations."""
+"""Titles similar to a title, by cosine over the active model's item representations.
+
+A title in the catalogue but unknown to the model is represented by its features; without a feature
+the model knows, it gets the popular list.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.ports import CacheKey, RecommendationCache
+from application.ports import CacheKey, InteractionSource, RecommendationCache
 from application.recommend_for_user import CACHED_LIST_SIZE
-from application.serving_state import ServingState
+from application.serving_state import ActiveModel, ServingState
 from domain.errors import NotFoundError, UnavailableError
 from domain.ids import DEFAULT_K
-from domain.recommendation import ListSource, Recommendations
+from domain.recommendation import ListSource, RankedList, Recommendations
+
+Ranker = Callable[[int, frozenset[int]], RankedList]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +26,12 @@ class RelevantQuery:
 
 
 class RelevantTitles:
-    def __init__(self, state: ServingState, cache: RecommendationCache) -> None:
+    def __init__(
+        self, state: ServingState, cache: RecommendationCache, source: InteractionSource | None = None
+    ) -> None:
         self._state = state
         self._cache = cache
+        self._source = source
 
     async def execute(self, query: RelevantQuery) -> Recommendations:
         state = self._state
@@ -31,16 +41,41 @@ class RelevantTitles:
             raise NotFoundError(f"title {query.title_id} is not in the catalogue")
         banned = state.ineligible | {query.title_id}
         model = state.model
-        if model is None or not model.scorer.knows_title(query.title_id):
-            items = state.catalogue.popular.filtered(banned, query.k)
-            return Recommendations(query.title_id, items, state.model_id, ListSource.POPULAR, cached=False)
-        key = CacheKey("title", model.version.model_id, query.title_id)
+        if model is not None:
+            found = await self._similar(model, query, banned)
+            if found is not None:
+                return found
+        items = state.catalogue.popular.filtered(banned, query.k)
+        return Recommendations(query.title_id, items, state.model_id, ListSource.POPULAR, cached=False)
+
+    async def _similar(
+        self, model: ActiveModel, query: RelevantQuery, banned: frozenset[int]
+    ) -> Recommendations | None:
+        model_id = model.version.model_id
+        key = CacheKey("title", model_id, query.title_id)
         ranked = await self._cache.get(key)
         cached = ranked is not None
+        rank: Ranker | None = None
         if ranked is None:
-            ranked = model.scorer.similar_titles(query.title_id, CACHED_LIST_SIZE, ())
+            rank = await self._ranker(model, query.title_id)
+            if rank is None:
+                return None
+            ranked = rank(CACHED_LIST_SIZE, frozenset())
+            if not ranked:
+                return None
             await self._cache.put(key, ranked)
         items = ranked.filtered(banned, query.k)
         if len(items) < query.k and len(ranked) >= CACHED_LIST_SIZE:
-            items = model.scorer.similar_titles(query.title_id, query.k, banned)
-        return Recommendations(query.title_id, items, model.version.model_id, ListSource.MODEL, cached)
+            rank = rank or await self._ranker(model, query.title_id)
+            if rank is not None:
+                items = rank(query.k, banned)
+        return Recommendations(query.title_id, items, model_id, ListSource.MODEL, cached)
+
+    async def _ranker(self, model: ActiveModel, title_id: int) -> Ranker | None:
+        scorer = model.scorer
+        if scorer.knows_title(title_id):
+            return lambda n, out: scorer.similar_titles(title_id, n, out)
+        features = await self._source.title_features(title_id) if self._source else {}
+        if not features:
+            return None
+        return lambda n, out: scorer.similar_to_features(features, n, out | {title_id})

@@ -37,6 +37,10 @@ class ServingState:
         """Titles that must not appear in any list: inactive or blacklisted anywhere."""
         return self._ineligible
 
+    @property
+    def admin_blacklist(self) -> tuple[BlacklistEntry, ...]:
+        return self._admin_blacklist
+
     def blacklist(self) -> Blacklist:
         return Blacklist.combine(self._admin_blacklist, self.catalogue.source_blacklist)
 

@@ -1,157 +1,185 @@
-"""Train a model version: read the source, fit and evaluate, store, register, maybe activate."""
+"""Training jobs: manual (blocking or not), scheduled, daily; one at a time; cancellable."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import Any
 
 import structlog
 
-from application.activate_model import ActivateModel
-from application.ports import (
-    ArtifactStore,
-    Clock,
-    IdGenerator,
-    InteractionSource,
-    JobStore,
-    ModelRegistry,
-    RecommenderEngine,
-    TrainingOutcome,
-)
+from application.ports import JobScheduler
 from application.refresh_catalogue import RefreshCatalogue
 from application.training_guard import TrainingGuard
-from domain.errors import JobCancelledError, RecommenderError
-from domain.model_version import ModelVersion, TrainParams
-from domain.training_job import JobTrigger, TrainingJob, TrainMode
+from application.training_pipeline import TrainCommand, TrainingPipeline, TrainingPorts
+from domain.errors import (
+    ConflictError,
+    InvalidArgumentError,
+    JobCancelledError,
+    NotFoundError,
+    RecommenderError,
+)
+from domain.training_job import JobStatus, JobTrigger, TrainingJob
 
 log = structlog.get_logger(__name__)
 
+CANCEL_WAIT_SECONDS = 30.0
 
-@dataclass(frozen=True, slots=True)
-class TrainCommand:
-    params: TrainParams = field(default_factory=TrainParams)
-    trigger: JobTrigger = JobTrigger.MANUAL
-    mode: TrainMode = TrainMode.FULL
-    activate: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingPorts:
-    source: InteractionSource
-    engine: RecommenderEngine
-    artifacts: ArtifactStore
-    registry: ModelRegistry
-    jobs: JobStore
-    clock: Clock
-    ids: IdGenerator
+__all__ = ["TrainCommand", "TrainModel", "TrainingPorts"]
 
 
 class TrainModel:
     def __init__(
-        self, ports: TrainingPorts, activator: ActivateModel, refresh: RefreshCatalogue, guard: TrainingGuard
+        self,
+        ports: TrainingPorts,
+        pipeline: TrainingPipeline,
+        refresh: RefreshCatalogue,
+        guard: TrainingGuard,
+        scheduler: JobScheduler | None = None,
     ) -> None:
         self._p = ports
-        self._activator = activator
+        self._pipeline = pipeline
         self._refresh = refresh
         self._guard = guard
+        self._scheduler = scheduler
         self._tasks: set[asyncio.Task[TrainingJob]] = set()
 
+    def attach_scheduler(self, scheduler: JobScheduler) -> None:
+        self._scheduler = scheduler
+
+    # --- manual and startup jobs ---------------------------------------------------------
     async def execute(self, command: TrainCommand) -> TrainingJob:
-        """Train and wait for the finished job."""
-        return await self._run(await self._start(command), command)
+        """Train and wait for the finished job (409 while another runs)."""
+        job = self._new_job(command, JobStatus.SCHEDULED)
+        self._guard.acquire(job.job_id)
+        return await self._run(await self._start(job), command)
+
+    async def submit(self, command: TrainCommand) -> TrainingJob:
+        """Start a training in the background; return the running job at once."""
+        job = self._new_job(command, JobStatus.SCHEDULED)
+        self._guard.acquire(job.job_id)
+        running = await self._start(job)
+        self._spawn(self._run(running, command))
+        return running
+
+    # --- scheduled and daily jobs -------------------------------------------------------
+    async def schedule(self, command: TrainCommand, run_at: datetime) -> TrainingJob:
+        if run_at <= self._p.clock.now():
+            raise InvalidArgumentError(f"scheduled_at {run_at.isoformat()} is in the past")
+        job = self._new_job(command, JobStatus.SCHEDULED, scheduled_at=run_at)
+        await self._p.jobs.save_job(job)
+        if self._scheduler is not None:
+            self._scheduler.schedule(job.job_id, run_at)
+        return job
+
+    async def run_scheduled(self, job_id: str) -> TrainingJob | None:
+        """Called by the scheduler at the job's time (or at start for a missed one)."""
+        job = await self._p.jobs.get_job(job_id)
+        if job is None or job.status is not JobStatus.SCHEDULED:
+            return job
+        if self._guard.running_job_id is not None:
+            waiting = f"waiting: job {self._guard.running_job_id} is running"
+            await self._p.jobs.save_job(job.with_note(waiting))
+            log.info("scheduled_job_waiting", job_id=job_id, running=self._guard.running_job_id)
+        await self._guard.acquire_when_free(job_id)
+        job = await self._p.jobs.get_job(job_id)
+        if job is None or job.status is not JobStatus.SCHEDULED:  # cancelled while waiting
+            self._guard.release(job_id)
+            return job
+        command = TrainCommand(job.params, job.trigger, job.mode, job.activate)
+        return await self._run(await self._start(job), command)
+
+    async def run_daily(self) -> TrainingJob | None:
+        now = self._p.clock.now()
+        job = self._new_job(TrainCommand(trigger=JobTrigger.DAILY, activate=None), JobStatus.SCHEDULED, now)
+        await self._p.jobs.save_job(job)
+        return await self.run_scheduled(job.job_id)
+
+    # --- cancellation -------------------------------------------------------------------
+    async def cancel(self, job_id: str) -> TrainingJob:
+        job = await self._p.jobs.get_job(job_id)
+        if job is None:
+            raise NotFoundError(f"job {job_id!r} does not exist")
+        if job.status.finished:
+            raise ConflictError(f"job {job_id} has already finished ({job.status}); nothing to cancel")
+        if job.status is JobStatus.SCHEDULED or self._guard.running_job_id != job_id:
+            cancelled = job.cancel(self._p.clock.now())
+            await self._p.jobs.save_job(cancelled)
+            if self._scheduler is not None:
+                self._scheduler.unschedule(job_id)
+            return cancelled
+        self._guard.request_cancel(job_id)
+        await self._guard.wait_released(CANCEL_WAIT_SECONDS)
+        latest = await self._p.jobs.get_job(job_id)
+        return latest or job
 
     async def drain(self, wait_seconds: float) -> None:
         """Wait (bounded) for background trainings, e.g. after a cancel at shutdown."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=wait_seconds)
 
-    async def submit(self, command: TrainCommand) -> TrainingJob:
-        """Start a training in the background; return the running job at once."""
-        job = await self._start(command)
-        task = asyncio.create_task(self._run(job, command))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return job
-
-    async def _start(self, command: TrainCommand) -> TrainingJob:
+    # --- internals ----------------------------------------------------------------------
+    def _new_job(
+        self, command: TrainCommand, status: JobStatus, scheduled_at: datetime | None = None
+    ) -> TrainingJob:
         now = self._p.clock.now()
-        job = TrainingJob(
+        return TrainingJob(
             job_id=self._p.ids.new_job_id(now),
             trigger=command.trigger,
             params=command.params,
             created_at=now,
+            status=status,
             mode=command.mode,
             activate=command.activate,
+            scheduled_at=scheduled_at,
         )
-        self._guard.acquire(job.job_id)
+
+    def _spawn(self, run: Coroutine[Any, Any, TrainingJob]) -> None:
+        task = asyncio.create_task(run)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start(self, job: TrainingJob) -> TrainingJob:
         try:
-            job = job.start(now)
-            await self._p.jobs.save_job(job)
+            started = job.start(self._p.clock.now())
+            await self._p.jobs.save_job(started)
         except BaseException:
             self._guard.release(job.job_id)
             raise
-        return job
+        return started
 
     async def _run(self, job: TrainingJob, command: TrainCommand) -> TrainingJob:
         bound = log.bind(job_id=job.job_id, trigger=str(job.trigger))
         bound.info("training_started", params=command.params.to_dict(), mode=str(command.mode))
+        progress = _ProgressReporter(job, self._p, self._guard)
         try:
-            job = await self._train(job, command)
+            result = await self._pipeline.run(job, command, progress)
+            await self._refresh_catalogue(job.job_id)
+            finished = progress.job.succeed(
+                self._p.clock.now(), result.version.model_id, result.outcome.metrics, result.activation
+            )
+            bound.info(
+                "training_succeeded",
+                model_id=result.version.model_id,
+                train_seconds=round(result.outcome.train_seconds, 3),
+                metrics=dict(result.outcome.metrics),
+                activation=result.activation,
+                **result.outcome.stats.to_dict(),
+            )
         except JobCancelledError:
-            job = job.cancel(self._p.clock.now())
+            finished = progress.job.cancel(self._p.clock.now())
             bound.info("training_cancelled")
         except RecommenderError as exc:
-            job = job.fail(self._p.clock.now(), str(exc))
+            finished = progress.job.fail(self._p.clock.now(), str(exc))
             bound.warning("training_failed", error=str(exc))
         except Exception as exc:
-            job = job.fail(self._p.clock.now(), f"internal error: {type(exc).__name__}: {exc}")
+            finished = progress.job.fail(self._p.clock.now(), f"internal error: {type(exc).__name__}: {exc}")
             bound.exception("training_crashed")
         finally:
             self._guard.release(job.job_id)
-        await self._p.jobs.save_job(job)
-        return job
-
-    async def _train(self, job: TrainingJob, command: TrainCommand) -> TrainingJob:
-        data = await self._p.source.load_training_data()
-        log.info("training_data_read", job_id=job.job_id, **data.stats.to_dict())
-        progress = _ProgressReporter(job, self._p.jobs, self._guard)
-        outcome = await self._p.engine.train(data, command.params, progress)
-        version = await self._register(job, command, outcome)
-        activation = "not activated: activate=false"
-        if command.activate:
-            await self._activator.execute(version.model_id)
-            activation = "activated: requested by the caller"
-        await self._refresh_catalogue(job.job_id)
-        log.info(
-            "training_succeeded",
-            job_id=job.job_id,
-            model_id=version.model_id,
-            train_seconds=round(outcome.train_seconds, 3),
-            metrics=dict(outcome.metrics),
-            **outcome.stats.to_dict(),
-        )
-        return progress.job.succeed(self._p.clock.now(), version.model_id, outcome.metrics, activation)
-
-    async def _register(
-        self, job: TrainingJob, command: TrainCommand, outcome: TrainingOutcome
-    ) -> ModelVersion:
-        now = self._p.clock.now()
-        model_id = self._p.ids.new_model_id(now)
-        sha256 = await self._p.artifacts.save(model_id, outcome.bundle)
-        version = ModelVersion(
-            model_id=model_id,
-            created_at=now,
-            params=command.params,
-            metrics=dict(outcome.metrics),
-            dataset=outcome.stats,
-            train_seconds=outcome.train_seconds,
-            sha256=sha256,
-            data_cutoff=outcome.cutoff,
-            job_id=job.job_id,
-            extra={"mode": str(command.mode), "trigger": str(job.trigger)},
-        )
-        await self._p.registry.add_version(version)
-        return version
+        await self._p.jobs.save_job(finished)
+        return finished
 
     async def _refresh_catalogue(self, job_id: str) -> None:
         try:
@@ -163,9 +191,9 @@ class TrainModel:
 class _ProgressReporter:
     """Records progress in the job store after each epoch and stops a cancelled job."""
 
-    def __init__(self, job: TrainingJob, jobs: JobStore, guard: TrainingGuard) -> None:
+    def __init__(self, job: TrainingJob, ports: TrainingPorts, guard: TrainingGuard) -> None:
         self.job = job
-        self._jobs = jobs
+        self._jobs = ports.jobs
         self._guard = guard
 
     async def __call__(self, done: int, total: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from domain.errors import TrainingAlreadyRunningError
 
 
@@ -9,6 +11,8 @@ class TrainingGuard:
     def __init__(self) -> None:
         self._running: str | None = None
         self._cancel_requested = False
+        self._released = asyncio.Event()
+        self._released.set()
 
     @property
     def running_job_id(self) -> str | None:
@@ -19,11 +23,26 @@ class TrainingGuard:
             raise TrainingAlreadyRunningError(self._running)
         self._running = job_id
         self._cancel_requested = False
+        self._released.clear()
+
+    async def acquire_when_free(self, job_id: str) -> None:
+        """Wait for the running training (scheduled and daily jobs queue instead of failing)."""
+        while self._running is not None:
+            await self._released.wait()
+        self.acquire(job_id)
+
+    async def wait_released(self, wait_seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._released.wait(), wait_seconds)
+        except TimeoutError:
+            return False
+        return True
 
     def release(self, job_id: str) -> None:
         if self._running == job_id:
             self._running = None
             self._cancel_requested = False
+            self._released.set()
 
     def request_cancel(self, job_id: str) -> bool:
         if self._running != job_id:

@@ -69,6 +69,10 @@ class TrainingJob:
             raise ConflictError(f"job {self.job_id} is {self.status}, it cannot start")
         return dataclasses.replace(self, status=JobStatus.RUNNING, started_at=now, progress=0.0)
 
+    def with_note(self, note: str) -> TrainingJob:
+        """A word on what the job is doing now (e.g. waiting for another job), kept in `activation`."""
+        return dataclasses.replace(self, activation=note)
+
     def with_progress(self, progress: float) -> TrainingJob:
         return dataclasses.replace(self, progress=min(1.0, max(0.0, progress)))
 

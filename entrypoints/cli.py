@@ -1,9 +1,10 @@
-"""Command line: `serve`, `train`, `demo-data`."""
+"""Command line: `serve`, `serve-grpc`, `train`, `demo-data`, `load-movielens`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -18,9 +19,12 @@ log = structlog.get_logger("cli")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rec-service", description="LightFM recommendation service")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve REST (and gRPC when available) in one process")
+    serve = sub.add_parser("serve", help="serve REST and gRPC in one process")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--grpc-port", type=int, default=None)
+    serve_grpc = sub.add_parser("serve-grpc", help="serve gRPC alone (production), configured by REC_*")
+    serve_grpc.add_argument("--port", type=int, default=None)
     train = sub.add_parser("train", help="train one model version now and print the job")
     train.add_argument("--epochs", type=int)
     train.add_argument("--no-components", type=int)
@@ -30,7 +34,28 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo-data", help="generate the embedded demo source")
     demo.add_argument("--if-absent", action="store_true", help="do nothing when the file exists")
     demo.add_argument("--path", type=Path, default=None)
+    movielens = sub.add_parser("load-movielens", help="load MovieLens 100k files into a source database")
+    movielens.add_argument("--dir", type=Path, required=True, help="folder with u.data, u.item, u.user")
+    movielens.add_argument("--url", required=True, help="target database, e.g. mysql://user:pw@host/db")
+    movielens.add_argument("--replace", action="store_true", help="delete the data the target holds first")
     return parser
+
+
+def _load_movielens(args: argparse.Namespace) -> int:
+    from adapters.movielens_files import MovieLensFormatError
+    from adapters.movielens_loader import LoaderError, load_movielens
+
+    def progress(table: str, done: int, total: int) -> None:
+        share = f" ({100 * done // total}%)" if total else ""
+        print(f"load-movielens: {table} {done:,}/{total:,} rows{share}", file=sys.stderr, flush=True)
+
+    try:
+        summary = asyncio.run(load_movielens(args.dir, args.url, replace=args.replace, progress=progress))
+    except (LoaderError, MovieLensFormatError) as exc:
+        print(f"load-movielens: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(dataclasses.asdict(summary)))
+    return 0
 
 
 def _demo_data(args: argparse.Namespace) -> int:
@@ -84,11 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_format)
     if args.command == "demo-data":
         return _demo_data(args)
+    if args.command == "load-movielens":
+        return _load_movielens(args)
     if args.command == "train":
         return asyncio.run(_train(args))
-    from entrypoints.serve import serve_all
+    from entrypoints.serve import serve_all, serve_grpc
 
-    return serve_all(settings, host=args.host, port=args.port)
+    if args.command == "serve-grpc":
+        return serve_grpc(settings, grpc_port=args.port)
+    return serve_all(settings, host=args.host, port=args.port, grpc_port=args.grpc_port)
 
 
 if __name__ == "__main__":

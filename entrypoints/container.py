@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
-from adapters.filesystem_artifacts import FilesystemArtifactStore
-from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
 from dependency_injector import containers, providers
 
 from adapters.clock import RandomIdGenerator, SystemClock
+from adapters.coalescing_cache import CoalescingCache
+from adapters.filesystem_artifacts import FilesystemArtifactStore
+from adapters.hot_training_data import SourceTablesEventMerger
 from adapters.lightfm_engine import LightFMEngine
 from adapters.memory_cache import InProcessRecommendationCache
-from adapters.sqlalchemy_engines import create_engine_for
+from adapters.redis_cache import RedisRecommendationCache
+from adapters.source_queries import load_query_file
+from adapters.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
+from adapters.sqlalchemy_engines import create_engine_for, create_source_engine
+from adapters.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
+from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
 from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
 from application.activate_model import ActivateModel
+from application.add_new_titles import AddNewTitles
+from application.blacklist_admin import BlacklistAdmin
 from application.check_health import CheckHealth
+from application.follow_active_model import FollowActiveModel
+from application.hot_seen import HotSeen
+from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
 from application.model_views import JobQueries, ModelQueries
 from application.recommend_for_user import RecommendForUser
+from application.record_interaction import RecordInteraction
+from application.recover_jobs import RecoverJobs
 from application.refresh_catalogue import RefreshCatalogue
 from application.relevant_titles import RelevantTitles
 from application.serving_state import ServingState
-from application.train_model import TrainingPorts, TrainModel
+from application.train_model import TrainModel
 from application.training_guard import TrainingGuard
+from application.training_pipeline import TrainingPipeline, TrainingPolicy, TrainingPorts
+from domain.activation_policy import AutoActivate
 from domain.interaction import PositiveRule
+from entrypoints.scheduler import ApschedulerJobScheduler
 from entrypoints.settings import Settings, load_settings
+
+
+def _policy(settings: Settings) -> TrainingPolicy:
+    return TrainingPolicy(AutoActivate.parse(settings.auto_activate), settings.keep_models)
 
 
 def _rule(settings: Settings) -> PositiveRule:
     return PositiveRule(settings.interaction_weights, settings.rating_min_positive)
+
+
+def _source_queries(settings: Settings) -> dict[str, str] | None:
+    return load_query_file(settings.source_queries) if settings.source_queries else None
+
+
+def _cache(settings: Settings) -> CoalescingCache:
+    """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
+    ttl = settings.cache_ttl_seconds
+    if settings.redis_url:
+        return CoalescingCache(RedisRecommendationCache.from_url(settings.redis_url, ttl))
+    return CoalescingCache(InProcessRecommendationCache(ttl_seconds=ttl))
 
 
 class Container(containers.DeclarativeContainer):
@@ -37,27 +69,51 @@ class Container(containers.DeclarativeContainer):
     state = providers.Singleton(ServingState)
     guard = providers.Singleton(TrainingGuard)
 
-    source_engine = providers.Singleton(create_engine_for, settings.provided.effective_source_url)
+    source_engine = providers.Singleton(create_source_engine, settings.provided.effective_source_url)
     registry_engine = providers.Singleton(create_engine_for, settings.provided.effective_registry_url)
     source = providers.Singleton(
         SqlAlchemyInteractionSource,
         engine=source_engine,
         rule=rule,
         popular_window_days=settings.provided.popular_window_days,
+        queries=providers.Singleton(_source_queries, settings),
     )
     registry = providers.Singleton(SqlAlchemyModelRegistry, registry_engine)
     artifacts = providers.Singleton(FilesystemArtifactStore, settings.provided.data_dir)
     engine = providers.Singleton(LightFMEngine, rule=rule, threads=settings.provided.train_threads)
-    cache = providers.Singleton(InProcessRecommendationCache, ttl_seconds=settings.provided.cache_ttl_seconds)
+    cache = providers.Singleton(_cache, settings)
+    # Hot events and the admin blacklist live in the registry database (contract sections 4.3, 6).
+    hot_events_engine = providers.Singleton(create_events_engine, settings.provided.effective_registry_url)
+    hot_events = providers.Singleton(SqlAlchemyHotEventStore, hot_events_engine)
+    admin_blacklist_store = providers.Singleton(SqlAlchemyAdminBlacklist, registry_engine)
+    event_merger = providers.Singleton(SourceTablesEventMerger)
+    training_source = providers.Singleton(
+        SourceWithHotEvents, source, hot_events, event_merger, settings.provided.hot_events_in_source
+    )
+    hot_seen = providers.Singleton(HotSeen, hot_events)
 
     activate_model = providers.Singleton(ActivateModel, registry, artifacts, engine, state)
     refresh_catalogue = providers.Singleton(RefreshCatalogue, source, state)
     training_ports = providers.Singleton(
-        TrainingPorts, source, engine, artifacts, registry, registry, clock, ids
+        TrainingPorts, training_source, engine, artifacts, registry, registry, clock, ids
     )
-    train_model = providers.Singleton(TrainModel, training_ports, activate_model, refresh_catalogue, guard)
-    recommend_for_user = providers.Singleton(RecommendForUser, state, source, cache)
-    relevant_titles = providers.Singleton(RelevantTitles, state, cache)
+    training_policy = providers.Singleton(_policy, settings)
+    training_pipeline = providers.Singleton(
+        TrainingPipeline, training_ports, state, activate_model, training_policy
+    )
+    train_model = providers.Singleton(TrainModel, training_ports, training_pipeline, refresh_catalogue, guard)
+    scheduler = providers.Singleton(
+        ApschedulerJobScheduler, train_model, settings.provided.train_cron, settings.provided.zone
+    )
+    recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
+    follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
+    recommend_for_user = providers.Singleton(RecommendForUser, state, source, cache, hot_seen)
+    relevant_titles = providers.Singleton(RelevantTitles, state, cache, source)
+    record_interaction = providers.Singleton(
+        RecordInteraction, rule, hot_events, hot_seen, state, source, cache, clock
+    )
+    blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state)
+    add_new_titles = providers.Singleton(AddNewTitles, state, source)
     model_queries = providers.Singleton(ModelQueries, registry)
     job_queries = providers.Singleton(JobQueries, registry)
     invalidate_cache = providers.Singleton(InvalidateCache, cache)

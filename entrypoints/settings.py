@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
+import tzlocal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -60,6 +63,27 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("source_queries", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("source_queries")
+    @classmethod
+    def _check_source_queries(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from adapters.source_queries import load_query_file
+
+            load_query_file(value)  # unreadable, not TOML, or an unknown query name: stop at start
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be redis://host:port/db (or rediss://, unix://)")
+        return value
+
     @model_validator(mode="after")
     def _check_timezone(self) -> Settings:
         if self.timezone:
@@ -70,6 +94,27 @@ class Settings(BaseSettings):
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"REC_TIMEZONE: unknown time zone {self.timezone!r}") from None
         return self
+
+    @field_validator("train_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() == "off":
+            return "off"
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"not a crontab expression ({exc}); use e.g. '0 3 * * *' or 'off'") from None
+        return value
+
+    @property
+    def zone(self) -> tzinfo:
+        """REC_TIMEZONE, else the server's local zone (as cron does)."""
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        return tzlocal.get_localzone()
 
     @property
     def demo_source_path(self) -> Path:

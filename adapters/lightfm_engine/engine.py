@@ -1,29 +1,39 @@
-"""The LightFM `RecommenderEngine`: prepare, fit and evaluate on a held-out split, refit on everything.
+"""The LightFM `RecommenderEngine`: prepare, fit and evaluate, then fit the version that is served.
+
+Full training: an evaluation fit without the random holdout, scored on it; with a forward check and
+newer positives, a second evaluation fit without those (and only those), scored on them against the
+active model; then the served fit on everything. All fits count as fit time and as progress steps.
+Partial retraining (`base`): the base grown for the current ids and features and continued on
+everything, with an evaluation copy continued without the newer positives alongside (`assess.py`).
 
 Every CPU-bound step runs in a worker thread (`asyncio.to_thread`); LightFM releases the GIL while it
-fits, so the event loop keeps serving. Each epoch is one `fit_partial` call followed by `on_epoch`,
-which may raise to cancel the training.
+fits, so the event loop keeps serving. After each epoch `on_epoch` is awaited; it may raise to cancel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from lightfm import LightFM
 
-from adapters.lightfm_engine.bundle import to_bundle
-from adapters.lightfm_engine.evaluate import pair_matrix, ranking_metrics, split_holdout, without
+from adapters.lightfm_engine.assess import Mode, Plan, Role, finish, score
+from adapters.lightfm_engine.bundle import check_bundle, to_bundle
+from adapters.lightfm_engine.evaluate import auc_sample, pair_matrix, split_holdout
+from adapters.lightfm_engine.fitting import FitInputs, check_finite, fit_epoch, fit_inputs, new_model
+from adapters.lightfm_engine.forward import cutoff_micros, plan_forward
+from adapters.lightfm_engine.partial import effective_params, grown_model
 from adapters.lightfm_engine.prepare import Prepared, prepare
 from adapters.lightfm_engine.scorer import NumpyScorer
-from adapters.lightfm_engine.vectors import augmented
+from adapters.lightfm_engine.snapshot import to_snapshot
 from adapters.source_tables import SourceTables
 from application.ports import (
     ArtifactBundle,
     EpochCallback,
+    ForwardCheck,
+    ForwardResult,
     RecommenderEngine,
     TrainingData,
     TrainingOutcome,
@@ -32,39 +42,9 @@ from domain.errors import TrainingFailedError
 from domain.interaction import PositiveRule
 from domain.model_version import DatasetStats, TrainParams
 
-PARAMETERS = ("user_embeddings", "user_biases", "item_embeddings", "item_biases")
+__all__ = ["FitInputs", "LightFMEngine", "check_finite", "fit_inputs"]
 
-
-@dataclass(frozen=True, slots=True)
-class FitInputs:
-    """The matrices one fit consumes."""
-
-    interactions: sp.coo_matrix
-    sample_weight: sp.coo_matrix | None
-    user_features: sp.csr_matrix
-    item_features: sp.csr_matrix
-
-
-def fit_inputs(prepared: Prepared, loss: str, keep: np.ndarray | None = None) -> FitInputs:
-    """Interactions for `loss` from the positives (those where `keep` is true, default all).
-
-    `logistic` also gets the low-rated pairs as label -1 (LightFM's fit_logistic reads a label <= 0
-    as negative and > 0 as positive, each weighted by its sample weight); `warp-kos` gets no weights.
-    """
-    rows, cols, weights = prepared.pos_rows, prepared.pos_cols, prepared.pos_weights
-    if keep is not None:
-        rows, cols, weights = rows[keep], cols[keep], weights[keep]
-    labels = np.ones(len(rows), dtype=np.float32)
-    if loss == "logistic" and len(prepared.neg_rows):
-        rows = np.concatenate([rows, prepared.neg_rows])
-        cols = np.concatenate([cols, prepared.neg_cols])
-        weights = np.concatenate([weights, prepared.neg_weights])
-        labels = np.concatenate([labels, -np.ones(len(prepared.neg_rows), dtype=np.float32)])
-    interactions = sp.coo_matrix((labels, (rows, cols)), shape=prepared.shape)
-    sample_weight = None
-    if loss != "warp-kos":
-        sample_weight = sp.coo_matrix((weights.astype(np.float32), (rows, cols)), shape=prepared.shape)
-    return FitInputs(interactions, sample_weight, prepared.users.matrix, prepared.titles.matrix)
+Fit = tuple[LightFM, FitInputs]
 
 
 class LightFMEngine(RecommenderEngine):
@@ -75,6 +55,7 @@ class LightFMEngine(RecommenderEngine):
         seed: int = 42,
         holdout_fraction: float = 0.2,
         auc_max_users: int = 2000,
+        shared_forward_fit: bool = False,
     ) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
@@ -85,111 +66,158 @@ class LightFMEngine(RecommenderEngine):
         self._seed = seed
         self._holdout_fraction = holdout_fraction
         self._auc_max_users = auc_max_users
+        self._shared_forward = shared_forward_fit
 
     async def train(
-        self, data: TrainingData, params: TrainParams, on_epoch: EpochCallback
+        self,
+        data: TrainingData,
+        params: TrainParams,
+        on_epoch: EpochCallback,
+        forward: ForwardCheck | None = None,
+        base: ArtifactBundle | None = None,
     ) -> TrainingOutcome:
         if not isinstance(data, SourceTables):
             raise TypeError(f"LightFMEngine trains on SourceTables, got {type(data).__name__}")
+        for bundle in (base, forward.baseline if forward else None):
+            if bundle is not None:
+                check_bundle(bundle)  # ArtifactError before any work
+        requested = params
+        if base is not None:
+            params = effective_params(base, params)
         prepared = await asyncio.to_thread(prepare, data, self._rule, params.normalize_features)
         if prepared.n_positives == 0:
             raise TrainingFailedError(
                 "the source holds no positive interactions (known int_type, ratings at or above the "
                 "threshold), so there is nothing to train on"
             )
-        total = 2 * params.epochs
-        rng = np.random.default_rng(self._seed)
-        held = await asyncio.to_thread(
-            split_holdout, prepared.pos_rows, prepared.shape[0], self._holdout_fraction, rng
-        )
-        evaluation = await asyncio.to_thread(fit_inputs, prepared, params.loss, ~held)
-        model, eval_seconds = await self._fit(evaluation, params, on_epoch, 0, total)
-        metrics = await asyncio.to_thread(self._evaluate, model, prepared, held, rng)
-        del model, evaluation
-        final = await asyncio.to_thread(fit_inputs, prepared, params.loss)
-        model, final_seconds = await self._fit(final, params, on_epoch, params.epochs, total)
-        training = {"seed": self._seed, "holdout_fraction": self._holdout_fraction, "threads": self._threads}
+        mode: Mode = "full" if base is None else "partial"
+        plan = await asyncio.to_thread(self._plan, prepared, mode, forward)
+        baseline = forward.baseline if forward else None
+        training: dict[str, Any] = {
+            "mode": mode,
+            "evaluation": plan.evaluation,
+            "seed": self._seed,
+            "holdout_fraction": self._holdout_fraction,
+            "auc_max_users": self._auc_max_users,
+            "threads": self._threads,
+            "shared_forward_fit": self._shared_forward,
+            "data_cutoff": data.cutoff.isoformat() if data.cutoff else None,
+            "forward_cutoff": forward.cutoff.isoformat() if forward else None,
+        }
+        if base is None:
+            model, metrics, result, seconds = await self._train_full(
+                prepared, plan, params, on_epoch, baseline
+            )
+        else:
+            model, metrics, result, seconds, growth = await self._train_partial(
+                prepared, plan, params, on_epoch, base, baseline
+            )
+            metrics.update({f"partial_{name}": float(growth[name]) for name in ("new_users", "new_titles")})
+            training["growth"] = growth
+            training["kept_from_base"] = {
+                "no_components": params.no_components,
+                "loss": params.loss,
+                "normalize_features": params.normalize_features,
+                "learning_schedule": model.learning_schedule,
+            }
+            training["requested"] = requested.to_dict()
         bundle = await asyncio.to_thread(to_bundle, model, prepared, params, training)
+        snapshot = await asyncio.to_thread(to_snapshot, prepared, plan, {**training, "epochs": params.epochs})
         return TrainingOutcome(
             bundle=bundle,
             metrics=metrics,
             stats=DatasetStats(prepared.shape[0], prepared.shape[1], prepared.n_positives),
-            train_seconds=eval_seconds + final_seconds,
+            train_seconds=seconds,
             cutoff=data.cutoff,
+            snapshot=snapshot,
+            forward=result,
         )
 
     async def build_scorer(self, bundle: ArtifactBundle) -> NumpyScorer:
         return await asyncio.to_thread(NumpyScorer.from_bundle, bundle)
 
     # --- steps -------------------------------------------------------------------------
-    def _new_model(self, params: TrainParams) -> LightFM:
-        return LightFM(
-            no_components=params.no_components,
-            loss=params.loss,
-            learning_rate=params.learning_rate,
-            item_alpha=params.item_alpha,
-            user_alpha=params.user_alpha,
-            random_state=self._seed,
-        )
+    def _plan(self, prepared: Prepared, mode: Mode, forward: ForwardCheck | None) -> Plan:
+        """The random holdout and its AUC sample, then the forward split, from one seeded generator."""
+        rng = np.random.default_rng(self._seed)
+        held = split_holdout(prepared.pos_rows, prepared.shape[0], self._holdout_fraction, rng)
+        heldout = pair_matrix(prepared.pos_rows[held], prepared.pos_cols[held], prepared.shape)
+        auc_users = auc_sample(heldout, self._auc_max_users, rng)
+        split = None
+        if forward is not None:
+            known = forward.baseline.arrays["user_ids"]
+            split = plan_forward(prepared, cutoff_micros(forward.cutoff), known, self._auc_max_users, rng)
+        return Plan(mode, held, auc_users, split, self._shared_forward)
 
-    async def _fit(
-        self, inputs: FitInputs, params: TrainParams, on_epoch: EpochCallback, done: int, total: int
-    ) -> tuple[LightFM, float]:
-        model = self._new_model(params)
+    async def _train_full(
+        self,
+        prepared: Prepared,
+        plan: Plan,
+        params: TrainParams,
+        on_epoch: EpochCallback,
+        baseline: ArtifactBundle | None,
+    ) -> tuple[LightFM, dict[str, float], ForwardResult | None, float]:
+        """Each evaluation fit in turn (scored, then dropped to free its memory), then the served fit."""
+        fits = plan.fits()
+        total, done, seconds = (len(fits) + 1) * params.epochs, 0, 0.0
+        metrics: dict[str, float] = {}
+        result = None
+        for role, keep in fits:
+            inputs = await asyncio.to_thread(fit_inputs, prepared, params.loss, keep)
+            fit = (new_model(params, self._seed), inputs)
+            seconds += await self._epochs([fit], params.epochs, on_epoch, done, total)
+            done += params.epochs
+            found, scored = await asyncio.to_thread(
+                score, plan, role, fit[0], prepared, baseline, self._threads
+            )
+            metrics.update(found)
+            result = scored or result
+            del fit, inputs
+        final = (new_model(params, self._seed), await asyncio.to_thread(fit_inputs, prepared, params.loss))
+        seconds += await self._epochs([final], params.epochs, on_epoch, done, total)
+        metrics, result = finish(plan, metrics, result, baseline is not None)
+        return final[0], metrics, result, seconds
+
+    async def _train_partial(
+        self,
+        prepared: Prepared,
+        plan: Plan,
+        params: TrainParams,
+        on_epoch: EpochCallback,
+        base: ArtifactBundle,
+        baseline: ArtifactBundle | None,
+    ) -> tuple[LightFM, dict[str, float], ForwardResult | None, float, dict[str, int]]:
+        """The served model and, when there are newer positives to score, an evaluation copy without
+        them, epoch by epoch side by side, so that `on_epoch` sees `params.epochs` steps."""
+        model, growth = await asyncio.to_thread(grown_model, base, prepared, params)
+        fits: list[tuple[Role, Fit]] = []
+        for role, keep in plan.fits():
+            copy, _ = await asyncio.to_thread(grown_model, base, prepared, params)
+            fits.append((role, (copy, await asyncio.to_thread(fit_inputs, prepared, params.loss, keep))))
+        served = (model, await asyncio.to_thread(fit_inputs, prepared, params.loss))
+        seconds = await self._epochs(
+            [fit for _, fit in fits] + [served], params.epochs, on_epoch, 0, params.epochs
+        )
+        scored: list[tuple[Role, LightFM]] = [(role, fit[0]) for role, fit in fits] or [("served", model)]
+        metrics: dict[str, float] = {}
+        result = None
+        for role, candidate in scored:
+            found, outcome = await asyncio.to_thread(
+                score, plan, role, candidate, prepared, baseline, self._threads
+            )
+            metrics.update(found)
+            result = outcome or result
+        metrics, result = finish(plan, metrics, result, baseline is not None)
+        return model, metrics, result, seconds, growth
+
+    async def _epochs(
+        self, fits: list[Fit], epochs: int, on_epoch: EpochCallback, done: int, total: int
+    ) -> float:
         seconds = 0.0
-        for epoch in range(1, params.epochs + 1):
+        for epoch in range(1, epochs + 1):
             started = time.perf_counter()
-            await asyncio.to_thread(self._fit_epoch, model, inputs, epoch)
+            for model, inputs in fits:
+                await asyncio.to_thread(fit_epoch, model, inputs, epoch, self._threads)
             seconds += time.perf_counter() - started
             await on_epoch(done + epoch, total)
-        return model, seconds
-
-    def _fit_epoch(self, model: LightFM, inputs: FitInputs, epoch: int) -> None:
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-                model.fit_partial(
-                    inputs.interactions,
-                    user_features=inputs.user_features,
-                    item_features=inputs.item_features,
-                    sample_weight=inputs.sample_weight,
-                    epochs=1,
-                    num_threads=self._threads,
-                )
-        except ValueError as exc:
-            if "parameters are finite" not in str(exc):
-                raise
-            raise _diverged(model, epoch) from exc
-        check_finite(model, epoch)
-
-    def _evaluate(
-        self, model: LightFM, prepared: Prepared, held: np.ndarray, rng: np.random.Generator
-    ) -> dict[str, float]:
-        heldout = pair_matrix(prepared.pos_rows[held], prepared.pos_cols[held], prepared.shape)
-        exclude = without(prepared.seen, heldout)
-        eval_users = np.flatnonzero(np.diff(heldout.indptr))
-        size = min(self._auc_max_users, len(eval_users))
-        auc_users = np.sort(rng.choice(eval_users, size=size, replace=False))
-        users = augmented(prepared.users.matrix, model.user_embeddings, model.user_biases, user_side=True)
-        items = augmented(prepared.titles.matrix, model.item_embeddings, model.item_biases, user_side=False)
-        metrics = ranking_metrics(users, items, exclude, heldout, auc_users, k=10, workers=self._threads)
-        # The popular list on the same holdout: what the model has to beat.
-        train = pair_matrix(prepared.pos_rows[~held], prepared.pos_cols[~held], prepared.shape)
-        counts = np.asarray(train.getnnz(axis=0), dtype=np.float32).reshape(-1, 1)
-        ones = np.ones((prepared.shape[0], 1), dtype=np.float32)
-        baseline = ranking_metrics(ones, counts, exclude, heldout, auc_users, k=10, workers=self._threads)
-        for name in ("precision_at_10", "recall_at_10", "auc"):
-            metrics[f"popular_{name}"] = baseline[name]
-        return metrics
-
-
-def check_finite(model: LightFM, epoch: int) -> None:
-    for name in PARAMETERS:
-        if not np.isfinite(np.sum(getattr(model, name))):
-            raise _diverged(model, epoch)
-
-
-def _diverged(model: LightFM, epoch: int) -> TrainingFailedError:
-    return TrainingFailedError(
-        f"training diverged: non-finite parameters after epoch {epoch} (loss {model.loss}, learning_rate "
-        f"{model.learning_rate}); lower the learning rate, add regularisation or normalize_features"
-    )
+        return seconds

@@ -11,7 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from adapters.lightfm_engine.vectors import F32
+from adapters.lightfm_engine.prepare import Prepared
+from adapters.lightfm_engine.vectors import F32, augmented
 
 MAX_SCORE_CELLS = 4_000_000  # scores held at once: (users in a batch) x (titles)
 
@@ -32,6 +33,44 @@ def split_holdout(
     held = np.empty(len(rows), dtype=bool)
     held[order] = rank < quota[sorted_rows]
     return held
+
+
+def auc_sample(heldout: sp.csr_matrix, max_users: int, rng: np.random.Generator) -> npt.NDArray[np.int64]:
+    """Sorted rows of at most `max_users` users drawn among those with a held-out title."""
+    eval_users = np.flatnonzero(np.diff(heldout.indptr))
+    size = min(max_users, len(eval_users))
+    return np.sort(rng.choice(eval_users, size=size, replace=False)).astype(np.int64)
+
+
+def holdout_metrics(
+    user_aug: F32,
+    item_aug: F32,
+    prepared: Prepared,
+    held: npt.NDArray[np.bool_],
+    auc_users: npt.NDArray[np.integer],
+    workers: int = 1,
+) -> dict[str, float]:
+    """Ranking metrics on the random holdout (training titles excluded), plus the popular list's."""
+    heldout = pair_matrix(prepared.pos_rows[held], prepared.pos_cols[held], prepared.shape)
+    exclude = without(prepared.seen, heldout)
+    metrics = ranking_metrics(user_aug, item_aug, exclude, heldout, auc_users, k=10, workers=workers)
+    # The popular list on the same holdout: what the model has to beat.
+    train = pair_matrix(prepared.pos_rows[~held], prepared.pos_cols[~held], prepared.shape)
+    counts = np.asarray(train.getnnz(axis=0), dtype=np.float32).reshape(-1, 1)
+    ones = np.ones((prepared.shape[0], 1), dtype=np.float32)
+    baseline = ranking_metrics(ones, counts, exclude, heldout, auc_users, k=10, workers=workers)
+    for name in ("precision_at_10", "recall_at_10", "auc"):
+        metrics[f"popular_{name}"] = baseline[name]
+    return metrics
+
+
+def model_vectors(
+    prepared: Prepared, user_embeddings: F32, user_biases: F32, item_embeddings: F32, item_biases: F32
+) -> tuple[F32, F32]:
+    """Augmented user and title matrices (biases folded in) of a model over `prepared`'s rows."""
+    users = augmented(prepared.users.matrix, user_embeddings, user_biases, user_side=True)
+    items = augmented(prepared.titles.matrix, item_embeddings, item_biases, user_side=False)
+    return users, items
 
 
 def pair_matrix(

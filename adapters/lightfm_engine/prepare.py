@@ -52,10 +52,12 @@ class Prepared:
     pos_rows: npt.NDArray[np.int32]  # one entry per positive (user, title) pair, sorted
     pos_cols: npt.NDArray[np.int32]
     pos_weights: FloatArray  # summed weights of the pair's positive events
+    pos_first_us: IntArray  # time of the pair's first positive event, microseconds since the epoch (UTC)
     neg_rows: npt.NDArray[np.int32]  # pairs with only low ratings (negative labels for `logistic`)
     neg_cols: npt.NDArray[np.int32]
     neg_weights: FloatArray
     seen: sp.csr_matrix  # every (user, title) pair with any source interaction, bool
+    seen_first_us: IntArray  # time of the pair's first event of any kind, aligned with `seen.indices`
 
     @property
     def n_positives(self) -> int:
@@ -73,6 +75,7 @@ def prepare(data: SourceTables, rule: PositiveRule, normalize_features: bool = F
     rows = np.searchsorted(user_ids, inter["user_id"].to_numpy(dtype=np.int64))
     cols = np.searchsorted(title_ids, inter["title_id"].to_numpy(dtype=np.int64))
     n_items = max(len(title_ids), 1)  # stride of the (row, col) -> row * n_items + col pair keys
+    times = micros(inter["created_at"])
 
     type_weight = inter["int_type"].map(dict(rule.weights)).astype("float64").to_numpy()
     is_rating = (inter["int_type"] == RATING).to_numpy(dtype=bool)
@@ -88,13 +91,16 @@ def prepare(data: SourceTables, rule: PositiveRule, normalize_features: bool = F
         scale[is_rating] = raw[is_rating] / max_rating
     contribution = np.where(positive, type_weight * scale, 0.0)
 
-    pos_keys, pos_weights = _sum_by_pair(rows[positive], cols[positive], contribution[positive], n_items)
+    pos_pairs = _PairGroups(rows[positive] * n_items + cols[positive])
+    pos_keys = pos_pairs.keys
+    pos_weights = pos_pairs.sum(contribution[positive])
     low = rated & ~high_enough
     low_keys = sorted_unique(rows[low] * n_items + cols[low])
     neg_keys = low_keys[~_contains(pos_keys, low_keys)]
     rating_weight = float(rule.weights.get(RATING, 1.0))
 
-    seen_keys = sorted_unique(rows * n_items + cols)
+    seen_pairs = _PairGroups(rows * n_items + cols)
+    seen_keys = seen_pairs.keys
     seen = sp.csr_matrix(
         (np.ones(len(seen_keys), dtype=bool), (seen_keys // n_items, seen_keys % n_items)),
         shape=(len(user_ids), len(title_ids)),
@@ -105,25 +111,47 @@ def prepare(data: SourceTables, rule: PositiveRule, normalize_features: bool = F
         pos_rows=(pos_keys // n_items).astype(np.int32),
         pos_cols=(pos_keys % n_items).astype(np.int32),
         pos_weights=pos_weights.astype(np.float32),
+        pos_first_us=pos_pairs.earliest(times[positive]),
         neg_rows=(neg_keys // n_items).astype(np.int32),
         neg_cols=(neg_keys % n_items).astype(np.int32),
         neg_weights=np.full(len(neg_keys), rating_weight, dtype=np.float32),
         seen=seen,
+        seen_first_us=seen_pairs.earliest(times),
     )
+
+
+def micros(created_at: pd.Series) -> IntArray:
+    """Event times as int64 microseconds since the epoch, UTC (naive times are taken as UTC)."""
+    utc = pd.to_datetime(created_at, utc=True).dt.tz_convert(None)
+    values = np.asarray(utc.to_numpy(dtype="datetime64[us]"))
+    result: IntArray = values.astype(np.int64)
+    return result
+
+
+class _PairGroups:
+    """Events grouped by (row, col) pair key with one argsort; sums and minima per pair by reduceat."""
+
+    def __init__(self, pair_keys: IntArray) -> None:
+        self._order = np.argsort(pair_keys)
+        ordered = pair_keys[self._order]
+        self._starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]])[: len(ordered)])
+        self.keys: IntArray = ordered[self._starts].astype(np.int64)
+
+    def sum(self, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        if not len(self.keys):
+            return np.zeros(0, dtype=np.float64)
+        return np.add.reduceat(values[self._order].astype(np.float64), self._starts)
+
+    def earliest(self, times: IntArray) -> IntArray:
+        if not len(self.keys):
+            return np.zeros(0, dtype=np.int64)
+        first: IntArray = np.minimum.reduceat(times[self._order], self._starts).astype(np.int64)
+        return first
 
 
 def _ids(table_ids: pd.Series, interaction_ids: pd.Series) -> IntArray:
     both = np.concatenate([table_ids.to_numpy(dtype=np.int64), interaction_ids.to_numpy(dtype=np.int64)])
     return sorted_unique(both)
-
-
-def _sum_by_pair(
-    rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], weights: npt.NDArray[np.float64], n_items: int
-) -> tuple[IntArray, npt.NDArray[np.float64]]:
-    pair_keys = rows * n_items + cols
-    keys = sorted_unique(pair_keys)
-    sums = np.bincount(np.searchsorted(keys, pair_keys), weights=weights, minlength=len(keys))
-    return keys, sums.astype(np.float64)
 
 
 def sorted_unique(values: npt.ArrayLike) -> IntArray:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from adapters.lightfm_engine.bundle import check_bundle, csr_from_parts
+from adapters.lightfm_engine.fold_in import fold_in, step_size
 from adapters.lightfm_engine.prepare import normalize_rows
 from adapters.lightfm_engine.vectors import F32, augment, representations, unit_rows
 from application.ports import ArtifactBundle, Scorer
@@ -16,10 +20,24 @@ from domain.recommendation import RankedList
 
 Ids = npt.NDArray[np.int64]
 _EMPTY = RankedList((), ())
+MAX_FOLDED_USERS = 100_000  # users whose representation hot events changed, least recent dropped first
+
+
+@dataclass(frozen=True, slots=True)
+class _Items:
+    """The titles a scorer ranks, swapped as one object when titles are added by their features."""
+
+    ids: Ids  # ascending
+    aug: F32  # [V, 1, b_i] per row
+    unit: F32  # V scaled to unit norm per row
 
 
 class NumpyScorer(Scorer):
-    """Ranks titles for one model; immutable after construction, so safe to share between threads.
+    """Ranks titles for one model; safe to share between threads.
+
+    Everything is immutable after construction except two overlays, each changed by one assignment
+    under a lock: users moved by hot events (fold-in, a bounded LRU) and titles that joined the
+    catalogue after training, represented by their features (`add_titles`).
 
     A user's scores are one matrix-vector product ``V' @ U'[row]`` with the biases folded into
     ``U' = [U, b_u, 1]`` and ``V' = [V, 1, b_i]``; similar titles are cosines over ``V``.
@@ -46,15 +64,17 @@ class NumpyScorer(Scorer):
         user_features = sp.csr_matrix(user_features)[user_order]
         item_features = sp.csr_matrix(item_features)[item_order]
         self._user_ids = _frozen(users[user_order])
-        self._title_ids = _frozen(titles[item_order])
         user_latent, user_bias = representations(user_features, user_embeddings, user_biases)
         item_latent, item_bias = representations(item_features, item_embeddings, item_biases)
         self._user_aug = augment(user_latent, user_bias, user_side=True)
-        self._item_aug = augment(item_latent, item_bias, user_side=False)
-        self._item_unit = unit_rows(item_latent)
+        item_aug = augment(item_latent, item_bias, user_side=False)
+        self._items = _Items(_frozen(titles[item_order]), item_aug, unit_rows(item_latent))
         self._normalize = normalize_features
         self._user_named = _NamedFeatures(user_feature_names, user_embeddings, user_biases, len(users))
         self._item_named = _NamedFeatures(item_feature_names, item_embeddings, item_biases, len(titles))
+        self._folded: OrderedDict[int, F32] = OrderedDict()
+        self._lock = threading.Lock()  # one writer of the overlays at a time
+        self._fold_rate = step_size(item_aug)
 
     @classmethod
     def from_bundle(cls, bundle: ArtifactBundle) -> NumpyScorer:
@@ -83,29 +103,31 @@ class NumpyScorer(Scorer):
     @property
     def title_ids(self) -> Ids:
         """Known title ids, ascending (read-only)."""
-        return self._title_ids
+        return self._items.ids
 
     def knows_user(self, user_id: int) -> bool:
-        return _row(self._user_ids, user_id) is not None
+        return user_id in self._folded or _row(self._user_ids, user_id) is not None
 
     def knows_title(self, title_id: int) -> bool:
-        return _row(self._title_ids, title_id) is not None
+        return _row(self._items.ids, title_id) is not None
 
     # --- rankings ---------------------------------------------------------------------
     def top_for_user(self, user_id: int, n: int, exclude: Collection[int]) -> RankedList:
         """Best `n` titles for a known user (KeyError otherwise), never one of `exclude`."""
-        row = _row(self._user_ids, user_id)
-        if row is None:
+        vector = self._user_vector(user_id)
+        if vector is None:
             raise KeyError(user_id)
-        return self._top(self._item_aug @ self._user_aug[row], n, self._title_rows(exclude))
+        items = self._items
+        return _top(items, items.aug @ vector, n, _title_rows(items, exclude))
 
     def similar_titles(self, title_id: int, n: int, exclude: Collection[int]) -> RankedList:
         """Titles by cosine over item representations, never the title itself (KeyError if unknown)."""
-        row = _row(self._title_ids, title_id)
+        items = self._items
+        row = _row(items.ids, title_id)
         if row is None:
             raise KeyError(title_id)
-        banned = np.append(self._title_rows(exclude), row)
-        return self._top(self._item_unit @ self._item_unit[row], n, banned)
+        banned = np.append(_title_rows(items, exclude), row)
+        return _top(items, items.unit @ items.unit[row], n, banned)
 
     def top_for_features(self, features: Mapping[str, float], n: int, exclude: Collection[int]) -> RankedList:
         """Cold start: rank for a user known only by named features; empty when none is known."""
@@ -114,7 +136,8 @@ class NumpyScorer(Scorer):
             return _EMPTY
         latent, bias = found
         query = np.concatenate([latent, [bias, 1.0]]).astype(np.float32)
-        return self._top(self._item_aug @ query, n, self._title_rows(exclude))
+        items = self._items
+        return _top(items, items.aug @ query, n, _title_rows(items, exclude))
 
     def similar_to_features(
         self, features: Mapping[str, float], n: int, exclude: Collection[int]
@@ -127,34 +150,98 @@ class NumpyScorer(Scorer):
         norm = float(np.linalg.norm(latent))
         if norm == 0:
             return _EMPTY
-        return self._top(self._item_unit @ (latent / norm), n, self._title_rows(exclude))
+        items = self._items
+        return _top(items, items.unit @ (latent / norm), n, _title_rows(items, exclude))
 
-    def _title_rows(self, title_ids: Collection[int]) -> npt.NDArray[np.int64]:
-        if not title_ids:
-            return np.empty(0, dtype=np.int64)
-        try:
-            wanted = np.fromiter(title_ids, dtype=np.int64, count=len(title_ids))
-        except OverflowError:  # ids outside int64 are unknown to the model anyway
-            wanted = np.fromiter((t for t in title_ids if 0 <= t < 2**63), dtype=np.int64)
-        rows: npt.NDArray[np.int64] = np.searchsorted(self._title_ids, wanted)
-        inside = rows < len(self._title_ids)
-        rows = rows[inside]
-        known: npt.NDArray[np.int64] = rows[self._title_ids[rows] == wanted[inside]]
-        return known
+    # --- fold-in ----------------------------------------------------------------------
+    def fold_in_user(
+        self, user_id: int, title_id: int, weight: float, features: Mapping[str, float] | None = None
+    ) -> bool:
+        """Move the user toward `title_id` (see `fold_in.py`); an unknown user starts from features."""
+        items = self._items
+        item_row = _row(items.ids, title_id)
+        if item_row is None or not weight > 0:
+            return False
+        rng = np.random.default_rng([user_id, title_id])
+        with self._lock:
+            start = self._user_vector(user_id)
+            if start is None:
+                start = self._feature_start(features or {})
+            moved = fold_in(start, items.aug, item_row, weight, self._fold_rate, rng)
+            self._folded[user_id] = moved
+            self._folded.move_to_end(user_id)
+            while len(self._folded) > MAX_FOLDED_USERS:
+                self._folded.popitem(last=False)
+        return True
 
-    def _top(self, scores: F32, n: int, banned: npt.NDArray[np.int64]) -> RankedList:
-        """Best `n` of `scores` outside rows `banned` (repeats allowed), best first, ties by row."""
-        k = min(n, len(scores) - _count_distinct(banned))
-        if k <= 0:
-            return _EMPTY
-        scores[banned] = -np.inf
-        if k < len(scores):
-            top = np.argpartition(-scores, k - 1)[:k]
-            top.sort()
-        else:
-            top = np.arange(len(scores))
-        best = top[np.argsort(-scores[top], kind="stable")][:k]
-        return RankedList(tuple(self._title_ids[best].tolist()), tuple(scores[best].tolist()))
+    def _user_vector(self, user_id: int) -> F32 | None:
+        folded = self._folded.get(user_id)
+        if folded is not None:
+            return folded
+        row = _row(self._user_ids, user_id)
+        return None if row is None else self._user_aug[row]
+
+    def _feature_start(self, features: Mapping[str, float]) -> F32:
+        """``[latent, bias, 1]`` of a new user: their features' representation, or zero."""
+        start = np.zeros(self._items.aug.shape[1], dtype=np.float32)
+        start[-1] = 1.0
+        found = self._user_named.vector(features, self._normalize)
+        if found is not None:
+            start[:-2], start[-2] = found
+        return start
+
+    # --- titles that joined after training ----------------------------------------------
+    def add_titles(self, features: Mapping[int, Mapping[str, float]]) -> int:
+        """Represent titles unknown to the model by their named features, so that they are ranked in
+        every list from now on; titles already known or without a known feature are skipped."""
+        with self._lock:
+            items = self._items
+            rows = [
+                (title_id, found)
+                for title_id, named in sorted(features.items())
+                if 0 < title_id < 2**63
+                and _row(items.ids, title_id) is None
+                and (found := self._item_named.vector(named, self._normalize)) is not None
+            ]
+            if not rows:
+                return 0
+            latent = np.vstack([found[0] for _, found in rows]).astype(np.float32)
+            bias = np.array([found[1] for _, found in rows], dtype=np.float32)
+            ids = np.concatenate([items.ids, np.array([t for t, _ in rows], dtype=np.int64)])
+            aug = np.vstack([items.aug, augment(latent, bias, user_side=False)])
+            unit = np.vstack([items.unit, unit_rows(latent)])
+            order = np.argsort(ids, kind="stable")
+            self._items = _Items(_frozen(ids[order]), aug[order], unit[order])
+        return len(rows)
+
+
+def _title_rows(items: _Items, title_ids: Collection[int]) -> npt.NDArray[np.int64]:
+    if not title_ids:
+        return np.empty(0, dtype=np.int64)
+    try:
+        wanted = np.fromiter(title_ids, dtype=np.int64, count=len(title_ids))
+    except OverflowError:  # ids outside int64 are unknown to the model anyway
+        wanted = np.fromiter((t for t in title_ids if 0 <= t < 2**63), dtype=np.int64)
+    rows: npt.NDArray[np.int64] = np.searchsorted(items.ids, wanted)
+    inside = rows < len(items.ids)
+    rows = rows[inside]
+    known: npt.NDArray[np.int64] = rows[items.ids[rows] == wanted[inside]]
+    return known
+
+
+def _top(items: _Items, scores: F32, n: int, banned: npt.NDArray[np.int64]) -> RankedList:
+    """Best `n` of `scores` outside rows `banned` (repeats allowed), best first, ties by row."""
+    k = min(n, len(scores) - _count_distinct(banned))
+    if k <= 0:
+        return _EMPTY
+    scores[banned] = -np.inf
+    if k < len(scores):
+        top = np.argpartition(-scores, k - 1)[:k]
+        top.sort()
+    else:
+        top = np.arange(len(scores))
+    best = top[np.argsort(-scores[top], kind="stable")][:k]
+    return RankedList(tuple(items.ids[best].tolist()), tuple(scores[best].tolist()))
 
 
 class _NamedFeatures:

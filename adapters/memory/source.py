@@ -36,12 +36,19 @@ class InMemoryInteractionSource(InteractionSource):
     interactions: list[Interaction] = field(default_factory=list)
     blacklist: dict[int, str | None] = field(default_factory=dict)
     available: bool = True
+    user_feature_map: dict[int, dict[str, float]] = field(default_factory=dict)
+    title_feature_map: dict[int, dict[str, float]] = field(default_factory=dict)
 
     def add(
-        self, user_id: int, title_id: int, int_type: str = "view", raw_score: float | None = None
+        self,
+        user_id: int,
+        title_id: int,
+        int_type: str = "view",
+        raw_score: float | None = None,
+        created_at: datetime | None = None,
     ) -> None:
         self.titles.setdefault(title_id, True)
-        stamp = datetime(2026, 1, 1, tzinfo=UTC)
+        stamp = created_at or datetime(2026, 1, 1, tzinfo=UTC)
         self.interactions.append(Interaction(user_id, title_id, int_type, raw_score, stamp))
 
     def _check(self) -> None:
@@ -72,6 +79,14 @@ class InMemoryInteractionSource(InteractionSource):
 
     async def ping(self) -> None:
         self._check()
+
+    async def user_features(self, user_id: int) -> dict[str, float]:
+        self._check()
+        return dict(self.user_feature_map.get(user_id, {}))
+
+    async def title_features(self, title_id: int) -> dict[str, float]:
+        self._check()
+        return dict(self.title_feature_map.get(title_id, {}))
 
     async def close(self) -> None:
         return None

@@ -15,6 +15,7 @@ from domain.training_job import TrainingJob
 class InMemoryArtifactStore(ArtifactStore):
     def __init__(self) -> None:
         self.bundles: dict[str, tuple[ArtifactBundle, str]] = {}
+        self.snapshots: dict[str, ArtifactBundle] = {}
 
     async def save(self, model_id: str, bundle: ArtifactBundle) -> str:
         digest = hashlib.sha256(repr(sorted(bundle.arrays.items())).encode()).hexdigest()
@@ -29,12 +30,22 @@ class InMemoryArtifactStore(ArtifactStore):
             raise ArtifactError(f"artifact of model {model_id} fails its checksum")
         return bundle
 
+    async def save_snapshot(self, model_id: str, bundle: ArtifactBundle) -> str:
+        self.snapshots[model_id] = bundle
+        return "snapshot-" + model_id
+
+    async def load_snapshot(self, model_id: str, sha256: str) -> ArtifactBundle:
+        if model_id not in self.snapshots:
+            raise ArtifactError(f"dataset snapshot of model {model_id} is missing")
+        return self.snapshots[model_id]
+
     def corrupt(self, model_id: str) -> None:
         bundle, _ = self.bundles[model_id]
         self.bundles[model_id] = (bundle, "0" * 64)
 
     async def delete(self, model_id: str) -> None:
         self.bundles.pop(model_id, None)
+        self.snapshots.pop(model_id, None)
 
     async def ping(self) -> None:
         return None
@@ -68,6 +79,10 @@ class InMemoryModelRegistry(ModelRegistry, JobStore):
     async def list_versions(self) -> list[ModelVersion]:
         self._check()
         return sorted(self.versions.values(), key=lambda v: (v.created_at, v.model_id), reverse=True)
+
+    async def delete_version(self, model_id: str) -> None:
+        self._check()
+        self.versions.pop(model_id, None)
 
     async def active_model_id(self) -> str | None:
         self._check()

@@ -15,6 +15,8 @@ from entrypoints.container import Container
 from entrypoints.http.errors import handle_exception
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.routes_admin import AdminController
+from entrypoints.http.routes_blacklist import BlacklistController
+from entrypoints.http.routes_hot import HotController
 from entrypoints.http.routes_public import HealthController, RecommendationController
 from entrypoints.runtime import ServiceRuntime
 
@@ -35,6 +37,8 @@ DEPENDENCIES = (
     "job_queries",
     "activate_model",
     "invalidate_cache",
+    "record_interaction",
+    "blacklist_admin",
 )
 
 
@@ -53,8 +57,15 @@ def create_app(container: Container, *, manage_runtime: bool = True) -> Litestar
                 await runtime.stop()
 
     dependencies = {name: _provide(getattr(container, name)) for name in DEPENDENCIES}
+    dependencies["zone"] = _provide(lambda: container.settings().zone)
     app = Litestar(
-        route_handlers=[RecommendationController, HealthController, AdminController],
+        route_handlers=[
+            RecommendationController,
+            HealthController,
+            AdminController,
+            HotController,
+            BlacklistController,
+        ],
         dependencies=dependencies,
         exception_handlers={Exception: handle_exception},
         middleware=[request_id_middleware],

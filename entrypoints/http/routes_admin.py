@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -12,7 +13,9 @@ from application.activate_model import ActivateModel
 from application.invalidate_cache import InvalidateCache
 from application.model_views import JobQueries, ModelQueries
 from application.train_model import TrainModel
+from domain.errors import InvalidArgumentError
 from domain.ids import MAX_ID
+from domain.training_job import JobTrigger
 from entrypoints.http.auth import admin_guard
 from entrypoints.http.schemas import (
     Invalidated,
@@ -21,7 +24,9 @@ from entrypoints.http.schemas import (
     JobList,
     ModelList,
     ModelVersionBody,
+    ScheduledBody,
     TrainBody,
+    iso,
 )
 from entrypoints.http.train_options import TrainOptions, train_options
 
@@ -34,6 +39,32 @@ async def _train(train: TrainModel, options: TrainOptions) -> Response[JobBody |
         return Response(JobBody.of(await train.execute(command)), status_code=200)
     job = await train.submit(command)
     return Response(JobAccepted(job.job_id, job.status.value), status_code=202)
+
+
+SCHEDULE_DOC = (
+    "201 with the scheduled job. A naive scheduled_at is read in REC_TIMEZONE; past or unparsable: 400. "
+    "Scheduled jobs follow REC_AUTO_ACTIVATE unless activate is given."
+)
+When = Annotated[str, QueryParameter(description="ISO 8601 time, e.g. 2026-11-28T03:00:00+00:00")]
+
+
+def parse_scheduled_at(value: str, zone: tzinfo) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidArgumentError(
+            f"scheduled_at must be an ISO 8601 time such as 2026-11-28T03:00:00+00:00, got {value!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+async def _schedule(train: TrainModel, options: TrainOptions, when: str, zone: tzinfo) -> ScheduledBody:
+    run_at = parse_scheduled_at(when, zone)
+    command, _ = options.command(JobTrigger.SCHEDULED)
+    job = await train.schedule(command, run_at)
+    return ScheduledBody(job.job_id, iso(job.scheduled_at) or "", job.status.value)
 
 
 class AdminController(Controller):
@@ -56,6 +87,31 @@ class AdminController(Controller):
         data: JSONBody[TrainBody | None] = None,
     ) -> Response[JobBody | JobAccepted]:
         return await _train(train_model, options.merged_with(data))
+
+    @get("/schedule-training", status_code=201, summary="Schedule a training", description=SCHEDULE_DOC)
+    async def schedule_get(
+        self,
+        train_model: NamedDependency[TrainModel],
+        options: NamedDependency[TrainOptions],
+        zone: NamedDependency[tzinfo],
+        scheduled_at: When,
+    ) -> ScheduledBody:
+        return await _schedule(train_model, options, scheduled_at, zone)
+
+    @post("/schedule-training", status_code=201, summary="Schedule a training", description=SCHEDULE_DOC)
+    async def schedule_post(
+        self,
+        train_model: NamedDependency[TrainModel],
+        options: NamedDependency[TrainOptions],
+        zone: NamedDependency[tzinfo],
+        scheduled_at: When,
+        data: JSONBody[TrainBody | None] = None,
+    ) -> ScheduledBody:
+        return await _schedule(train_model, options.merged_with(data), scheduled_at, zone)
+
+    @delete("/jobs/{job_id:str}", status_code=200, summary="Cancel a scheduled or running job")
+    async def cancel_job(self, train_model: NamedDependency[TrainModel], job_id: FromPath[str]) -> JobBody:
+        return JobBody.of(await train_model.cancel(job_id))
 
     @get("/models", summary="Model versions, newest first")
     async def models(self, model_queries: NamedDependency[ModelQueries]) -> ModelList:

@@ -169,6 +169,12 @@ class JobAccepted(msgspec.Struct):
     status: str
 
 
+class ScheduledBody(msgspec.Struct):
+    job_id: str
+    scheduled_at: str
+    status: str
+
+
 class Invalidated(msgspec.Struct):
     invalidated: Any
 

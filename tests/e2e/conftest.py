@@ -10,7 +10,7 @@ import pytest
 
 from adapters.memory.engine import FakeEngine
 from adapters.memory.source import InMemoryInteractionSource
-from adapters.memory.stores import InMemoryArtifactStore, InMemoryModelRegistry, SequentialIds, SteppingClock
+from adapters.memory.stores import InMemoryArtifactStore, InMemoryModelRegistry, SequentialIds
 from adapters.memory_cache import InProcessRecommendationCache
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
@@ -49,7 +49,6 @@ def fake_container(settings: Settings) -> FakeStack:
     container.artifacts.override(artifacts)
     container.engine.override(FakeEngine())
     container.cache.override(InProcessRecommendationCache(ttl_seconds=60))
-    container.clock.override(SteppingClock())
     container.ids.override(SequentialIds())
     return FakeStack(container, source, registry, artifacts)
 

@@ -15,7 +15,8 @@ from application.recommend_for_user import RecommendForUser
 from application.refresh_catalogue import RefreshCatalogue
 from application.relevant_titles import RelevantTitles
 from application.serving_state import ServingState
-from application.train_model import TrainingPorts, TrainModel
+from application.train_model import TrainModel
+from application.training_pipeline import TrainingPipeline, TrainingPolicy, TrainingPorts
 from application.training_guard import TrainingGuard
 
 
@@ -35,7 +36,7 @@ class World:
     relevant: RelevantTitles
 
 
-def build_world() -> World:
+def build_world(policy: TrainingPolicy | None = None) -> World:
     source = InMemoryInteractionSource()
     for title in range(1, 31):
         source.titles[title] = True
@@ -49,6 +50,7 @@ def build_world() -> World:
     activate = ActivateModel(registry, artifacts, engine, state)
     refresh = RefreshCatalogue(source, state)
     ports = TrainingPorts(source, engine, artifacts, registry, registry, SteppingClock(), SequentialIds())
+    pipeline = TrainingPipeline(ports, state, activate, policy or TrainingPolicy())
     return World(
         source,
         engine,
@@ -59,7 +61,7 @@ def build_world() -> World:
         guard,
         activate,
         refresh,
-        TrainModel(ports, activate, refresh, guard),
+        TrainModel(ports, pipeline, refresh, guard),
         RecommendForUser(state, source, cache),
         RelevantTitles(state, cache),
     )

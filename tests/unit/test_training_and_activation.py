@@ -78,7 +78,7 @@ async def test_cancel_stops_after_the_current_epoch(world: World) -> None:
 
     async def save_and_cancel(job):  # type: ignore[no-untyped-def]
         await original(job)
-        if job.progress > 0:
+        if job.progress > 0 and job.status is JobStatus.RUNNING:
             calls.append(1)
             world.guard.request_cancel(job.job_id)
 
@@ -86,6 +86,7 @@ async def test_cancel_stops_after_the_current_epoch(world: World) -> None:
     job = await world.train.execute(TrainCommand(TrainParams(epochs=10)))
     assert job.status is JobStatus.CANCELLED
     assert len(calls) == 1
+    assert job.progress == pytest.approx(0.1)  # stopped after the first of ten epochs
     assert world.state.model is None
 
 

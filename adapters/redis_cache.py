@@ -1,0 +1,181 @@
+"""Ranked lists in Redis (contract section 6): shared by every replica, bypassed while Redis is down.
+
+Keys under `prefix` (every one with a TTL):
+- `{prefix}:ns`: the namespace number; invalidate-all INCRs it, so old lists become unreachable
+  without a scan and age out by their TTL.
+- `{prefix}:ugen:{user}`: the user's generation; invalidate-one-user INCRs it, which drops that
+  user's lists of every model version at once.
+- `{prefix}:v:{ns}:{kind}:{model}:{subject}:{generation}`: one list, packed int64 ids + float32 scores.
+
+A get reads namespace, generation and list in one round trip (a Lua script) and remembers the key it
+missed; the put that follows writes exactly that key, so a list computed before an invalidation is
+never stored where later reads would find it. Each put refreshes the TTL of the namespace and
+generation keys, which therefore outlive every list that depends on them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import structlog
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from application.ports import CacheKey
+from domain.errors import CacheUnavailableError
+from domain.recommendation import RankedList
+
+log = structlog.get_logger(__name__)
+
+SOCKET_TIMEOUT_SECONDS = 0.05
+BYPASS_SECONDS = 1.0  # after a failure, skip Redis this long before trying it again
+PENDING_KEYS = 10_000
+MAGIC = b"RL1"
+_ID = np.dtype("<i8")
+_SCORE = np.dtype("<f4")
+
+_GET_SCRIPT = """
+local ns = redis.call('GET', KEYS[1]) or '0'
+local gen = '0'
+if #KEYS > 1 then gen = redis.call('GET', KEYS[2]) or '0' end
+local key = ARGV[1] .. ns .. ':' .. ARGV[2] .. ':' .. gen
+return {key, redis.call('GET', key)}
+"""
+
+
+def encode(value: RankedList) -> bytes:
+    ids = np.asarray(value.title_ids, dtype=_ID).tobytes()
+    return MAGIC + ids + np.asarray(value.scores, dtype=_SCORE).tobytes()
+
+
+def decode(blob: bytes) -> RankedList | None:
+    body = memoryview(blob)[len(MAGIC) :]
+    if not blob.startswith(MAGIC) or len(body) % (_ID.itemsize + _SCORE.itemsize):
+        return None
+    n = len(body) // (_ID.itemsize + _SCORE.itemsize)
+    ids = np.frombuffer(body, dtype=_ID, count=n)
+    scores = np.frombuffer(body, dtype=_SCORE, count=n, offset=n * _ID.itemsize)
+    return RankedList(tuple(ids.tolist()), tuple(scores.tolist()))
+
+
+def connect(url: str) -> Redis:
+    """A client with short timeouts and no retries; creating it does not connect."""
+    client: Redis = Redis.from_url(
+        url,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 0),
+        retry_on_timeout=False,
+    )
+    return client
+
+
+class RedisRecommendationCache:
+    """`RecommendationCache` in Redis; never raises to callers except from `ping`."""
+
+    def __init__(self, client: Redis, ttl_seconds: int, prefix: str = "rec") -> None:
+        self._redis = client
+        self._ttl = int(ttl_seconds)
+        self._prefix = prefix
+        self._get_list = client.register_script(_GET_SCRIPT)
+        self._pending: OrderedDict[CacheKey, str] = OrderedDict()
+        self._retry_at = 0.0
+
+    @classmethod
+    def from_url(cls, url: str, ttl_seconds: int, prefix: str = "rec") -> RedisRecommendationCache:
+        return cls(connect(url), ttl_seconds, prefix)
+
+    async def get(self, key: CacheKey) -> RankedList | None:
+        if self._bypassed():
+            return None
+        try:
+            redis_key, blob = await self._lookup(key)
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return None
+        value = None if blob is None else decode(blob)
+        if value is None:
+            self._pending[key] = redis_key
+            self._pending.move_to_end(key)
+            while len(self._pending) > PENDING_KEYS:
+                self._pending.popitem(last=False)
+        return value
+
+    async def put(self, key: CacheKey, value: RankedList) -> None:
+        if self._bypassed():
+            return
+        try:
+            redis_key = self._pending.pop(key, None) or (await self._lookup(key))[0]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.set(redis_key, encode(value), ex=self._ttl)
+                pipe.expire(self._namespace_key, self._ttl)
+                if key.kind == "user":
+                    pipe.expire(self._generation_key(key.subject_id), self._ttl)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+
+    async def invalidate_all(self) -> None:
+        await self._bump(self._namespace_key)
+
+    async def invalidate_user(self, user_id: int) -> None:
+        await self._bump(self._generation_key(user_id))
+
+    async def ping(self) -> None:
+        """Always asks Redis (also while bypassed), so /health shows the truth."""
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            raise CacheUnavailableError(f"redis does not answer: {type(exc).__name__}: {exc}") from None
+        self._recovered()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    # --- plumbing -----------------------------------------------------------------------
+    @property
+    def _namespace_key(self) -> str:
+        return f"{self._prefix}:ns"
+
+    def _generation_key(self, user_id: int) -> str:
+        return f"{self._prefix}:ugen:{user_id}"
+
+    async def _lookup(self, key: CacheKey) -> tuple[str, bytes | None]:
+        keys = [self._namespace_key]
+        if key.kind == "user":
+            keys.append(self._generation_key(key.subject_id))
+        args = [f"{self._prefix}:v:", f"{key.kind}:{key.model_id}:{key.subject_id}"]
+        found: list[Any] = await self._get_list(keys=keys, args=args)
+        self._recovered()
+        return found[0].decode(), (found[1] if len(found) > 1 else None)
+
+    async def _bump(self, counter: str) -> None:
+        """Invalidations are best effort while Redis is down: the lists age out by their TTL."""
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(counter)
+                pipe.expire(counter, self._ttl)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return
+        self._recovered()
+
+    def _bypassed(self) -> bool:
+        return time.monotonic() < self._retry_at
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._retry_at == 0.0:
+            log.warning("cache_bypassed", error=f"{type(exc).__name__}: {exc}", retry_seconds=BYPASS_SECONDS)
+        self._retry_at = time.monotonic() + BYPASS_SECONDS
+
+    def _recovered(self) -> None:
+        if self._retry_at != 0.0:
+            log.info("cache_back")
+            self._retry_at = 0.0

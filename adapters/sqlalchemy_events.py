@@ -1,0 +1,152 @@
+"""Hot events in the registry database, committed before they are acknowledged (contract section 6).
+
+Concurrent events are written by group commit: each `add` queues its row and waits; one writer task
+inserts everything queued in one transaction and then releases the waiters. A burst costs one commit
+(and, on SQLite, one fsync) per batch instead of one per event, and writers never contend for the
+SQLite lock. SQLite runs in WAL mode with `synchronous=FULL` on this engine, so a committed event
+survives a crash of the process and of the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.registry_rows import from_stamp, to_stamp
+from adapters.registry_tables import hot_events, metadata
+from adapters.sqlalchemy_engines import create_engine_for, describe_failure, is_sqlite
+from domain.errors import RegistryUnavailableError
+from domain.interaction import Interaction
+
+MAX_BATCH = 1000
+Pending = tuple[dict[str, Any], "asyncio.Future[None]"]
+
+
+def create_events_engine(url: str) -> AsyncEngine:
+    """An engine of its own for hot events: on SQLite every commit is fsynced (synchronous=FULL)."""
+    engine = create_engine_for(url)
+    if is_sqlite(engine):
+        event.listen(engine.sync_engine, "connect", _synchronous_full)
+    return engine
+
+
+def _synchronous_full(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA synchronous=FULL")
+    finally:
+        cursor.close()
+
+
+class SqlAlchemyHotEventStore:
+    """`HotEventStore` over one async engine (the registry's database)."""
+
+    def __init__(self, engine: AsyncEngine, max_batch: int = MAX_BATCH) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._pending: list[Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def create_schema(self) -> None:
+        async with self._connection(write=True) as conn:
+            await conn.run_sync(metadata.create_all, tables=[hot_events])
+
+    async def add(self, event: Interaction) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((_to_row(event), done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending())
+        # A caller that goes away must not cancel the commit other callers wait for.
+        await asyncio.shield(done)
+
+    async def titles_of_user(self, user_id: int) -> frozenset[int]:
+        query = select(hot_events.c.title_id).where(hot_events.c.user_id == user_id).distinct()
+        async with self._connection() as conn:
+            return frozenset(int(t) for t in (await conn.execute(query)).scalars())
+
+    async def events_since(self, moment: datetime | None) -> list[Interaction]:
+        query = select(hot_events).order_by(hot_events.c.created_at, hot_events.c.id)
+        if moment is not None:
+            query = query.where(hot_events.c.created_at >= to_stamp(moment))
+        async with self._connection() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [_to_event(row) for row in rows]
+
+    async def ping(self) -> None:
+        async with self._connection() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        """Finish the queued commits, then release the connections."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+        await self._engine.dispose()
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: len(batch)]
+            try:
+                async with self._connection(write=True) as conn:
+                    await conn.execute(insert(hot_events), [row for row, _ in batch])
+            except BaseException as exc:
+                if isinstance(exc, Exception):
+                    _release(batch, _unavailable(exc))
+                    continue
+                _release([*batch, *self._pending], _unavailable(exc))  # cancelled: nobody may hang
+                self._pending.clear()
+                raise
+            _release(batch, None)
+
+    @asynccontextmanager
+    async def _connection(self, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._engine.begin() if write else self._engine.connect() as conn:
+                yield conn
+        except (SQLAlchemyError, OSError) as exc:
+            reason = describe_failure(self._engine, exc)
+            raise RegistryUnavailableError(f"hot events cannot be stored or read ({reason})") from None
+
+
+def _unavailable(exc: BaseException) -> RegistryUnavailableError:
+    if isinstance(exc, RegistryUnavailableError):
+        return exc
+    return RegistryUnavailableError(f"hot events cannot be stored ({type(exc).__name__}: {exc})")
+
+
+def _release(batch: list[Pending], error: BaseException | None) -> None:
+    for _, done in batch:
+        if done.done():
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+
+def _to_row(event: Interaction) -> dict[str, Any]:
+    return {
+        "user_id": event.user_id,
+        "title_id": event.title_id,
+        "int_type": event.int_type,
+        "raw_score": event.raw_score,
+        "created_at": to_stamp(event.created_at),
+    }
+
+
+def _to_event(row: Any) -> Interaction:
+    score = row["raw_score"]
+    return Interaction(
+        int(row["user_id"]),
+        int(row["title_id"]),
+        str(row["int_type"]),
+        None if score is None else float(score),
+        from_stamp(row["created_at"]),
+    )

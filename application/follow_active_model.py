@@ -1,0 +1,32 @@
+"""Replicas serve whichever version the shared registry marks active (polled)."""
+
+from __future__ import annotations
+
+import structlog
+
+from application.activate_model import ActivateModel
+from application.ports import ModelRegistry
+from application.serving_state import ServingState
+from domain.errors import RecommenderError
+
+log = structlog.get_logger(__name__)
+
+
+class FollowActiveModel:
+    def __init__(self, registry: ModelRegistry, state: ServingState, activator: ActivateModel) -> None:
+        self._registry = registry
+        self._state = state
+        self._activator = activator
+
+    async def execute(self) -> bool:
+        """Load the registry's active version if this process serves another; True when it switched."""
+        wanted = await self._registry.active_model_id()
+        if wanted is None or wanted == self._state.model_id:
+            return False
+        try:
+            await self._activator.load(wanted)
+        except RecommenderError as exc:
+            log.error("follow_active_failed", model_id=wanted, error=str(exc))
+            return False
+        log.info("followed_active_model", model_id=wanted)
+        return True

@@ -1,0 +1,83 @@
+"""Hot interactions: stored durably, seen at once, folded into the user's representation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from application.hot_seen import HotSeen
+from application.ports import Clock, HotEventStore, InteractionSource, RecommendationCache
+from application.serving_state import ServingState
+from domain.errors import RecommenderError
+from domain.interaction import Interaction, PositiveRule
+
+log = structlog.get_logger(__name__)
+
+RATING_SCALE_MAX = 5.0
+"""A rating's weight is its type weight times raw_score / max rating; serving assumes a 1-5 scale
+(or the score itself when larger) since the source's maximum is only known at training."""
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionCommand:
+    user_id: int
+    title_id: int
+    int_type: str
+    raw_score: float | None = None
+
+
+class RecordInteraction:
+    def __init__(
+        self,
+        rule: PositiveRule,
+        events: HotEventStore,
+        seen: HotSeen,
+        state: ServingState,
+        source: InteractionSource,
+        cache: RecommendationCache,
+        clock: Clock,
+    ) -> None:
+        self._rule = rule
+        self._events = events
+        self._seen = seen
+        self._state = state
+        self._source = source
+        self._cache = cache
+        self._clock = clock
+
+    async def execute(self, command: InteractionCommand) -> None:
+        """Return once the event is committed; raise InvalidArgumentError or UnavailableError."""
+        user_id, title_id = self._rule.validate_event(
+            command.user_id, command.title_id, command.int_type, command.raw_score
+        )
+        event = Interaction(user_id, title_id, command.int_type, command.raw_score, self._clock.now())
+        await self._events.add(event)  # durable first: nothing below may lose an acknowledged event
+        self._seen.remember(user_id, title_id)
+        try:
+            await self._fold_in(event)
+        except Exception:  # the event is stored; a failed fold-in only delays its effect to training
+            log.exception("fold_in_failed", user_id=user_id, title_id=title_id)
+        # Last, so that a list computed before the fold-in is not left in the cache.
+        await self._cache.invalidate_user(user_id)
+
+    async def _fold_in(self, event: Interaction) -> None:
+        model = self._state.model
+        if model is None:
+            return
+        max_rating = max(RATING_SCALE_MAX, event.raw_score or 0.0)
+        weight = self._rule.weight(event.int_type, event.raw_score, max_rating)
+        if weight <= 0:  # e.g. a low rating: seen, but no pull toward the title
+            return
+        features = None
+        if not model.scorer.knows_user(event.user_id):
+            features = await self._features(event.user_id)
+        model.scorer.fold_in_user(event.user_id, event.title_id, weight, features)
+
+    async def _features(self, user_id: int) -> Mapping[str, float]:
+        try:
+            return await self._source.user_features(user_id)
+        except RecommenderError as exc:  # a new user then starts from zero
+            log.warning("user_features_unreadable", user_id=user_id, error=str(exc))
+            return {}

@@ -1,0 +1,28 @@
+"""Keep the active version plus the newest N; delete older artifacts, snapshots and rows."""
+
+from __future__ import annotations
+
+import structlog
+
+from application.ports import ArtifactStore, ModelRegistry
+
+log = structlog.get_logger(__name__)
+
+
+class ApplyRetention:
+    def __init__(self, registry: ModelRegistry, artifacts: ArtifactStore, keep: int) -> None:
+        self._registry = registry
+        self._artifacts = artifacts
+        self._keep = keep
+
+    async def execute(self) -> list[str]:
+        active = await self._registry.active_model_id()
+        versions = await self._registry.list_versions()  # newest first
+        others = [v.model_id for v in versions if v.model_id != active]
+        doomed = others[self._keep :]
+        for model_id in doomed:
+            await self._artifacts.delete(model_id)
+            await self._registry.delete_version(model_id)
+        if doomed:
+            log.info("retention_deleted", model_ids=doomed, kept=len(versions) - len(doomed))
+        return doomed

@@ -1,0 +1,158 @@
+"""The steps of one training: read, fit, register, decide activation, retain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import structlog
+
+from application.activate_model import ActivateModel
+from application.ports import (
+    ArtifactBundle,
+    ArtifactStore,
+    Clock,
+    EpochCallback,
+    ForwardCheck,
+    IdGenerator,
+    InteractionSource,
+    JobStore,
+    ModelRegistry,
+    RecommenderEngine,
+    TrainingOutcome,
+)
+from application.retention import ApplyRetention
+from application.serving_state import ActiveModel, ServingState
+from domain.activation_policy import AutoActivate, ForwardScores, decide_activation
+from domain.errors import TrainingFailedError
+from domain.model_version import ModelVersion, TrainParams
+from domain.training_job import JobTrigger, TrainingJob, TrainMode
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainCommand:
+    params: TrainParams = field(default_factory=TrainParams)
+    trigger: JobTrigger = JobTrigger.MANUAL
+    mode: TrainMode = TrainMode.FULL
+    activate: bool | None = True
+    """None: REC_AUTO_ACTIVATE decides (scheduled and daily jobs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingPorts:
+    source: InteractionSource
+    engine: RecommenderEngine
+    artifacts: ArtifactStore
+    registry: ModelRegistry
+    jobs: JobStore
+    clock: Clock
+    ids: IdGenerator
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingPolicy:
+    auto_activate: AutoActivate = AutoActivate.IF_BETTER
+    keep_models: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    version: ModelVersion
+    outcome: TrainingOutcome
+    activation: str
+
+
+class TrainingPipeline:
+    def __init__(
+        self,
+        ports: TrainingPorts,
+        state: ServingState,
+        activator: ActivateModel,
+        policy: TrainingPolicy,
+    ) -> None:
+        self._p = ports
+        self._state = state
+        self._activator = activator
+        self._policy = policy
+        self._retention = ApplyRetention(ports.registry, ports.artifacts, policy.keep_models)
+
+    async def run(self, job: TrainingJob, command: TrainCommand, on_epoch: EpochCallback) -> PipelineResult:
+        data = await self._p.source.load_training_data()
+        log.info("training_data_read", job_id=job.job_id, **data.stats.to_dict())
+        active = self._state.model
+        base = await self._base_for(command, active)
+        forward = await self._forward_check(command, active, base)
+        outcome = await self._p.engine.train(data, command.params, on_epoch, forward, base)
+        version = await self._register(job, command, outcome, active)
+        decision = decide_activation(
+            self._policy.auto_activate,
+            explicit=command.activate,
+            active_size=active.version.dataset.n_interactions if active else None,
+            candidate_size=outcome.stats.n_interactions,
+            forward=_scores(outcome),
+        )
+        if decision.activate:
+            await self._activator.execute(version.model_id)
+        await self._retention.execute()
+        return PipelineResult(version, outcome, decision.reason)
+
+    async def _base_for(self, command: TrainCommand, active: ActiveModel | None) -> ArtifactBundle | None:
+        if command.mode is not TrainMode.PARTIAL:
+            return None
+        if active is None:
+            raise TrainingFailedError("partial retraining continues the active model, and none is active")
+        return await self._p.artifacts.load(active.version.model_id, active.version.sha256)
+
+    async def _forward_check(
+        self, command: TrainCommand, active: ActiveModel | None, base: ArtifactBundle | None
+    ) -> ForwardCheck | None:
+        if active is None or active.version.data_cutoff is None:
+            return None
+        if base is not None:  # partial: the forward positives are its only clean evaluation
+            return ForwardCheck(active.version.data_cutoff, base)
+        if command.activate is not None or self._policy.auto_activate is not AutoActivate.IF_BETTER:
+            return None
+        baseline = await self._p.artifacts.load(active.version.model_id, active.version.sha256)
+        return ForwardCheck(active.version.data_cutoff, baseline)
+
+    async def _register(
+        self, job: TrainingJob, command: TrainCommand, outcome: TrainingOutcome, active: ActiveModel | None
+    ) -> ModelVersion:
+        now = self._p.clock.now()
+        model_id = self._p.ids.new_model_id(now)
+        sha256 = await self._p.artifacts.save(model_id, outcome.bundle)
+        extra: dict[str, object] = {"mode": command.mode.value, "trigger": job.trigger.value}
+        if command.mode is TrainMode.PARTIAL and active is not None:
+            extra["base_model_id"] = active.version.model_id
+        if outcome.snapshot is not None:
+            extra["snapshot_sha256"] = await self._p.artifacts.save_snapshot(model_id, outcome.snapshot)
+        version = ModelVersion(
+            model_id=model_id,
+            created_at=now,
+            params=_effective_params(command, outcome),
+            metrics=dict(outcome.metrics),
+            dataset=outcome.stats,
+            train_seconds=outcome.train_seconds,
+            sha256=sha256,
+            data_cutoff=outcome.cutoff,
+            job_id=job.job_id,
+            extra=extra,
+        )
+        await self._p.registry.add_version(version)
+        return version
+
+
+def _effective_params(command: TrainCommand, outcome: TrainingOutcome) -> TrainParams:
+    """Partial retraining keeps the base's width, loss and normalisation: register what was used."""
+    recorded = outcome.bundle.meta.get("params")
+    if command.mode is TrainMode.PARTIAL and isinstance(recorded, dict):
+        return TrainParams.from_dict(recorded)
+    return command.params
+
+
+def _scores(outcome: TrainingOutcome) -> ForwardScores | None:
+    forward = outcome.forward
+    if forward is None:
+        return None
+    return ForwardScores(forward.positives, forward.candidate_precision_at_10, forward.active_precision_at_10)

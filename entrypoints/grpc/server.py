@@ -1,0 +1,73 @@
+"""The gRPC server factory (nothing connects at import time) and its lifecycle in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import grpc
+from grpc_health.v1 import health, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from entrypoints.container import Container
+from entrypoints.grpc.health import PUBLISH_INTERVAL_SECONDS, LiveHealthServicer
+from entrypoints.grpc.servicer import RecommenderServicer
+from protos import recommendations_pb2, recommendations_pb2_grpc
+
+SERVICE_NAME: str = recommendations_pb2.DESCRIPTOR.services_by_name["Recommender"].full_name
+ALL_INTERFACES = "[::]"
+SERVER_OPTIONS = (
+    # Linux's SO_REUSEPORT would let a second server bind a busy port silently: fail loudly instead.
+    ("grpc.so_reuseport", 0),
+)
+
+
+def build_grpc_server(container: Container, port: int, *, host: str = ALL_INTERFACES) -> grpc.aio.Server:
+    """Recommender, health and reflection services on `host:port` (not started)."""
+    server = _assemble(container, LiveHealthServicer(container.check_health(), [SERVICE_NAME]))
+    bind(server, host, port)
+    return server
+
+
+def bind(server: grpc.aio.Server, host: str, port: int) -> int:
+    """Listen on `host:port` (or on the socket `unix:PATH` given as host); return the bound port."""
+    return int(server.add_insecure_port(host if host.startswith("unix:") else f"{host}:{port}"))
+
+
+def _assemble(container: Container, health_servicer: LiveHealthServicer) -> grpc.aio.Server:
+    server = grpc.aio.server(options=SERVER_OPTIONS)
+    recommendations_pb2_grpc.add_RecommenderServicer_to_server(RecommenderServicer(container), server)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    return server
+
+
+class GrpcService:
+    """The server plus the task that keeps its health status current for `Watch` streams."""
+
+    def __init__(
+        self,
+        container: Container,
+        port: int,
+        *,
+        host: str = ALL_INTERFACES,
+        health_interval: float = PUBLISH_INTERVAL_SECONDS,
+    ) -> None:
+        self.health = LiveHealthServicer(container.check_health(), [SERVICE_NAME])
+        self.server = _assemble(container, self.health)
+        self.port = bind(self.server, host, port)
+        self._interval = health_interval
+        self._publisher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.server.start()
+        self._publisher = asyncio.create_task(self.health.publish(self._interval))
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING, refuse new calls, let running ones finish within `grace` seconds."""
+        await self.health.enter_graceful_shutdown()
+        if self._publisher is not None:
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
+        await self.server.stop(grace)

@@ -1,0 +1,84 @@
+"""The Recommender servicer: translate the message, call the use case, translate the result."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from domain.training_job import TrainingJob
+from entrypoints.admin_access import check_admin
+from entrypoints.container import Container
+from entrypoints.grpc.errors import translate_errors
+from entrypoints.grpc.messages import (
+    batch_queries,
+    recommendations_message,
+    relevant_query,
+    train_command,
+    train_response,
+    user_query,
+)
+from protos import recommendations_pb2 as pb
+from protos import recommendations_pb2_grpc as pb_grpc
+
+RECORD_INTERACTION_PENDING = (
+    "RecordInteraction is not implemented over gRPC in this version; it arrives with hot interactions"
+)
+
+
+def peer_host(peer: str) -> str | None:
+    """The address part of a gRPC peer: `ipv4:127.0.0.1:5000` or `ipv6:[::1]:5000`; None otherwise."""
+    kind, _, address = peer.partition(":")
+    if kind not in ("ipv4", "ipv6"):
+        return None  # e.g. `unix:/run/rec.sock`: not a loopback IP address
+    host, _, _port = address.rpartition(":")
+    return host.strip("[]") or None
+
+
+def metadata_value(context: Any, key: str) -> str | None:
+    for name, value in context.invocation_metadata() or ():
+        if name == key:
+            return str(value)
+    return None
+
+
+class RecommenderServicer(pb_grpc.RecommenderServicer):
+    def __init__(self, container: Container) -> None:
+        self._recommend = container.recommend_for_user()
+        self._relevant = container.relevant_titles()
+        self._train = container.train_model()
+        self._admin_token = container.settings().admin_token
+        self._trainings: set[asyncio.Task[TrainingJob]] = set()
+
+    @translate_errors
+    async def GetUserRecommendations(
+        self, request: pb.UserRequest, context: Any
+    ) -> pb.RecommendationsResponse:
+        return recommendations_message(await self._recommend.execute(user_query(request)))
+
+    @translate_errors
+    async def GetUserRecommendationsBatch(
+        self, request: pb.UserBatchRequest, context: Any
+    ) -> pb.UserBatchResponse:
+        # Sequential on purpose: cache hits take microseconds, and misses must not flood the source's pool.
+        results = [recommendations_message(await self._recommend.execute(q)) for q in batch_queries(request)]
+        return pb.UserBatchResponse(results=results)
+
+    @translate_errors
+    async def GetTitleRelevant(self, request: pb.TitleRequest, context: Any) -> pb.RecommendationsResponse:
+        return recommendations_message(await self._relevant.execute(relevant_query(request)))
+
+    @translate_errors
+    async def RecordInteraction(self, request: pb.InteractionRequest, context: Any) -> pb.InteractionResponse:
+        raise NotImplementedError(RECORD_INTERACTION_PENDING)
+
+    @translate_errors
+    async def TrainModel(self, request: pb.TrainRequest, context: Any) -> pb.TrainResponse:
+        check_admin(self._admin_token, metadata_value(context, "authorization"), peer_host(context.peer()))
+        command, wait = train_command(request)
+        if not wait:
+            return train_response(await self._train.submit(command))
+        # A client that stops waiting (deadline, cancel) must not cut the training short.
+        task = asyncio.create_task(self._train.execute(command))
+        self._trainings.add(task)
+        task.add_done_callback(self._trainings.discard)
+        return train_response(await asyncio.shield(task))

@@ -1,0 +1,73 @@
+"""`/admin/blacklist`: the admin list of titles never recommended (beside the source's table)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+from litestar import Controller, delete, get, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from application.blacklist_admin import BlacklistAdmin
+from domain.blacklist import BlacklistEntry
+from entrypoints.http.auth import admin_guard
+
+
+class BlacklistEntryBody(msgspec.Struct):
+    title_id: int
+    reason: str | None
+    source: Literal["admin", "source"]
+
+    @classmethod
+    def of(cls, entry: BlacklistEntry) -> BlacklistEntryBody:
+        return cls(entry.title_id, entry.reason, entry.source.value)
+
+
+class BlacklistBody(msgspec.Struct):
+    titles: list[BlacklistEntryBody]
+
+
+class BlacklistReason(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str | None = None
+
+
+class BlacklistRemoved(msgspec.Struct):
+    title_id: int
+    removed: bool
+
+
+class BlacklistController(Controller):
+    path = "/admin/blacklist"
+    tags = ["admin"]
+    guards = [admin_guard]
+
+    @get("/", summary="Blacklisted titles: the admin list and the source's table")
+    async def list_titles(self, blacklist_admin: NamedDependency[BlacklistAdmin]) -> BlacklistBody:
+        return BlacklistBody([BlacklistEntryBody.of(e) for e in blacklist_admin.entries()])
+
+    @put(
+        "/{title_id:int}",
+        status_code=200,
+        summary="Blacklist a title (admin list); takes effect on the very next answer",
+    )
+    async def add_title(
+        self,
+        blacklist_admin: NamedDependency[BlacklistAdmin],
+        title_id: FromPath[int],
+        data: JSONBody[BlacklistReason | None] = None,
+    ) -> BlacklistEntryBody:
+        entry = await blacklist_admin.put(title_id, data.reason if data else None)
+        return BlacklistEntryBody.of(entry)
+
+    @delete(
+        "/{title_id:int}",
+        status_code=200,
+        summary="Remove a title from the admin list",
+        description="404 when the admin list does not hold it (the source's table is not edited here)",
+    )
+    async def remove_title(
+        self, blacklist_admin: NamedDependency[BlacklistAdmin], title_id: FromPath[int]
+    ) -> BlacklistRemoved:
+        await blacklist_admin.remove(title_id)
+        return BlacklistRemoved(title_id, True)

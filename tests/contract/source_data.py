@@ -1,0 +1,56 @@
+"""Write small sources in the default schema on any SQLAlchemy URL (SQLite file or MariaDB database)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Table
+
+from adapters.source_schema import (
+    blacklist,
+    interactions,
+    source_metadata,
+    title_features,
+    titles,
+    user_features,
+    users,
+)
+from adapters.sqlalchemy_engines import create_engine_for
+
+Event = tuple[int, int, str, float | None, datetime]
+
+
+async def fill_source(
+    url: str,
+    title_rows: Iterable[tuple[int, str, bool]],
+    events: Iterable[Event] = (),
+    blacklisted: Iterable[tuple[int, str | None]] = (),
+    user_ids: Iterable[int] = (),
+    title_feature_rows: Iterable[tuple[int, str, float]] = (),
+    user_feature_rows: Iterable[tuple[int, str, float]] = (),
+) -> None:
+    """Create the default schema and insert the rows (datetimes naive UTC, as the source holds them)."""
+    rows: list[tuple[Table, list[dict[str, object]]]] = [
+        (titles, [{"id": i, "name": n, "is_active": a} for i, n, a in title_rows]),
+        (
+            interactions,
+            [
+                {"user_id": u, "title_id": t, "int_type": k, "raw_score": s, "created_at": c}
+                for u, t, k, s, c in events
+            ],
+        ),
+        (blacklist, [{"title_id": t, "reason": r} for t, r in blacklisted]),
+        (users, [{"id": u} for u in user_ids]),
+        (title_features, [{"title_id": t, "feature": f, "weight": w} for t, f, w in title_feature_rows]),
+        (user_features, [{"user_id": u, "feature": f, "weight": w} for u, f, w in user_feature_rows]),
+    ]
+    engine = create_engine_for(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(source_metadata.create_all)
+            for table, values in rows:
+                if values:
+                    await conn.execute(table.insert(), values)
+    finally:
+        await engine.dispose()

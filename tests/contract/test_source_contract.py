@@ -1,0 +1,179 @@
+"""One behaviour for the source on every database: SqlAlchemyInteractionSource on SQLite and MariaDB.
+
+On MariaDB the bulk reads go through asyncmy's unbuffered cursor, on SQLite through SQLAlchemy's
+streaming: both must give the same catalogue, history and training columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from adapters.source_queries import SourceQueryError
+from adapters.sqlalchemy_engines import create_source_engine
+from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+from domain.blacklist import BlacklistEntry, BlacklistOrigin
+from domain.errors import SourceUnavailableError
+from domain.interaction import PositiveRule
+from tests.contract.source_data import Event, fill_source
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+Make = Callable[..., Awaitable[SqlAlchemyInteractionSource]]
+
+
+def ago(days: float) -> datetime:
+    return (NOW - timedelta(days=days)).replace(tzinfo=None, microsecond=0)
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'source.db'}"
+    request.applymarker(pytest.mark.mysql)
+    return str(request.getfixturevalue("mysql_db").url)
+
+
+@pytest.fixture
+async def make_source(database_url: str) -> AsyncIterator[Make]:
+    created: list[SqlAlchemyInteractionSource] = []
+
+    async def make(
+        *rows: Any, queries: dict[str, str] | None = None, **named: Any
+    ) -> SqlAlchemyInteractionSource:
+        await fill_source(database_url, *rows, **named)
+        source = SqlAlchemyInteractionSource(
+            create_source_engine(database_url), PositiveRule(), now=lambda: NOW, queries=queries
+        )
+        created.append(source)
+        return source
+
+    yield make
+    for source in created:
+        await source.close()
+
+
+def active(ids: range | list[int]) -> list[tuple[int, str, bool]]:
+    return [(i, f"Title {i}", True) for i in ids]
+
+
+async def test_catalogue_eligibility_and_popular_positives(make_source: Make) -> None:
+    events: list[Event] = [
+        *[(u, 3, "view", None, ago(1)) for u in (1, 2, 3)],
+        (1, 4, "rating", 5.0, ago(1)),
+        *[(u, 4, "rating", 3.0, ago(1)) for u in (2, 3, 4)],  # below 4: not positives
+        (1, 5, "bookmark", None, ago(2)),
+        *[(u, 5, "click", None, ago(1)) for u in (2, 3, 4)],  # unknown type
+        (1, 1, "view", None, ago(1)),
+    ]
+    titles = [(1, "Gone", False), (2, "Banned", True), *active([3, 4, 5, 6])]
+    source = await make_source(titles, events, [(2, "legal request"), (9, None)])
+
+    catalogue = await source.load_catalogue()
+
+    assert catalogue.title_ids == frozenset({1, 2, 3, 4, 5, 6})
+    assert catalogue.inactive == frozenset({1})
+    assert set(catalogue.source_blacklist) == {
+        BlacklistEntry(2, "legal request", BlacklistOrigin.SOURCE),
+        BlacklistEntry(9, None, BlacklistOrigin.SOURCE),
+    }
+    assert catalogue.popular.title_ids == (3, 4, 5, 6)
+    assert catalogue.popular.scores == (3.0, 1.0, 1.0, 0.0)
+
+
+async def test_seen_titles_are_every_interaction_of_the_user(make_source: Make) -> None:
+    events: list[Event] = [
+        (1, 10, "view", None, ago(1)),
+        (1, 11, "rating", 1.0, ago(400)),
+        (1, 12, "click", None, ago(3)),
+        (2, 13, "view", None, ago(1)),
+    ]
+    source = await make_source(active(range(10, 14)), events)
+
+    assert await source.seen_titles(1) == frozenset({10, 11, 12})
+    assert await source.seen_titles(99) == frozenset()
+
+
+async def test_training_columns_dtypes_and_values(make_source: Make) -> None:
+    events: list[Event] = [
+        (1, 10, "rating", 4.5, datetime(2026, 11, 27, 8, 30)),
+        (2, 11, "view", None, datetime(2026, 11, 28, 9, 0)),
+        (1, 11, "bookmark", None, datetime(2026, 11, 26, 23, 0)),
+    ]
+    source = await make_source(
+        [(10, "Amélie", True), (11, "B", False)],
+        events,
+        user_ids=[1, 2, 3],
+        title_feature_rows=[(10, "genre:drama", 1.0), (11, "genre:comedy", 0.5)],
+        user_feature_rows=[(1, "age:25-34", 1.0)],
+    )
+
+    data = await source.load_training_data()
+
+    frame = data.interactions.sort_values("created_at", ignore_index=True)
+    assert (frame["user_id"].dtype, frame["title_id"].dtype) == (np.int64, np.int64)
+    assert frame["created_at"].dtype == np.dtype("datetime64[ns]")
+    assert frame["created_at"].tolist() == [
+        pd.Timestamp("2026-11-26 23:00"),
+        pd.Timestamp("2026-11-27 08:30"),
+        pd.Timestamp("2026-11-28 09:00"),
+    ]
+    assert list(frame["int_type"].astype(str)) == ["bookmark", "rating", "view"]
+    assert frame["raw_score"].iloc[1] == 4.5 and math.isnan(frame["raw_score"].iloc[0])
+    titles = data.titles.sort_values("id")
+    assert titles["is_active"].tolist() == [True, False]
+    assert titles["name"].tolist() == ["Amélie", "B"]
+    assert sorted(data.title_features["feature"].astype(str)) == ["genre:comedy", "genre:drama"]
+    assert data.title_features["weight"].dtype == np.float64
+    assert sorted(data.users["id"].tolist()) == [1, 2, 3]
+    assert data.cutoff == datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+async def test_replaced_queries_and_literal_colons(make_source: Make) -> None:
+    events: list[Event] = [(1, 1, "view", None, ago(1)), (1, 2, "bookmark", None, ago(1))]
+    queries = {
+        "titles": "SELECT name, is_active, id FROM titles WHERE id >= 2 AND name <> 'a :b';",
+        "interactions": (
+            "SELECT i.created_at, i.user_id AS user_id, i.title_id, i.int_type, i.raw_score "
+            "FROM interactions AS i WHERE i.int_type <> 'view'"
+        ),
+    }
+    source = await make_source(active([1, 2, 3]), events, queries=queries)
+
+    assert await source.check_queries() is True
+    catalogue = await source.load_catalogue()
+    assert catalogue.title_ids == frozenset({2, 3})
+    assert catalogue.popular.title_ids == (2, 3)
+    assert await source.seen_titles(1) == frozenset({2})
+    assert len((await source.load_training_data()).interactions) == 1
+
+
+async def test_a_missing_column_or_failing_query_is_named(make_source: Make) -> None:
+    no_flag = await make_source(active([1]), queries={"titles": "SELECT id, name FROM titles"})
+    with pytest.raises(SourceQueryError, match=r"'titles' returns no column 'is_active'"):
+        await no_flag.check_queries()
+    with pytest.raises(SourceUnavailableError, match=r"'titles'.*'is_active'"):
+        await no_flag.load_catalogue()
+    broken = await make_source([], queries={"users": "SELECT id FROM members"})
+    with pytest.raises(SourceQueryError, match=r"'users' fails.*members"):
+        await broken.check_queries()
+
+
+async def test_an_unreachable_source_is_unavailable_not_a_query_error() -> None:
+    url = "mysql+asyncmy://reader:s3cret-pw@127.0.0.1:1/site"
+    source = SqlAlchemyInteractionSource(create_source_engine(url), PositiveRule())
+    try:
+        assert await source.check_queries() is False
+        with pytest.raises(SourceUnavailableError) as caught:
+            await source.load_training_data()
+        assert "s3cret-pw" not in str(caught.value) and "127.0.0.1" in str(caught.value)
+    finally:
+        await source.close()

@@ -7,27 +7,24 @@ unbuffered cursor on MySQL/MariaDB (`mysql_stream`), through SQLAlchemy's stream
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import DateTime, bindparam, text
-from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters import mysql_stream
 from adapters.source_columns import ColumnBuilder, features_frame, interactions_frame, titles_frame
+from adapters.source_popular import popular_titles
 from adapters.source_queries import (
     COLUMNS_ONLY_SQL,
     PING_SQL,
-    POSITIVE_COUNTS_SQL,
     QUERY_COLUMNS,
     SEEN_TITLES_SQL,
-    WINDOW_POSITIVE_COUNTS_SQL,
     SourceQueryError,
     missing_column_error,
     missing_columns,
@@ -38,20 +35,11 @@ from adapters.sqlalchemy_engines import describe_failure
 from application.ports import Catalogue
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, SourceUnavailableError
-from domain.interaction import RATING, PositiveRule
-from domain.recommendation import RankedList
+from domain.interaction import PositiveRule
 
-MIN_WINDOW_TITLES = 200
 CHUNK_ROWS = 20_000
 SEEN_TIMEOUT_SECONDS = 5.0  # a request waits no longer for one user's history
 CONNECT_TIMEOUT_SECONDS = 5.0  # connect, log in and pre-ping: a server that accepts but never answers
-# SQLite keeps DATETIME as text; bind in the same shape as the stored values so text comparison holds.
-_SOURCE_DATETIME = DateTime().with_variant(
-    SQLITE_DATETIME(  # type: ignore[no-untyped-call]
-        storage_format="%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"
-    ),
-    "sqlite",
-)
 TRAINING_QUERIES = ("titles", "title_features", "users", "user_features", "interactions")
 
 
@@ -106,7 +94,9 @@ class SqlAlchemyInteractionSource:
                 for t, r in zip(blacklist["title_id"].tolist(), blacklist["reason"], strict=True)
             )
             eligible = title_ids - inactive - {entry.title_id for entry in entries}
-            popular = await self._popular(conn, eligible)
+            popular = await popular_titles(
+                conn, self._queries["interactions"], self._rule, self._now() - self._window, eligible
+            )
         return Catalogue(title_ids, inactive, entries, popular)
 
     async def seen_titles(self, user_id: int) -> frozenset[int]:
@@ -201,58 +191,3 @@ class SqlAlchemyInteractionSource:
         async for chunk in result.partitions(CHUNK_ROWS):
             builder.add(chunk)
         return builder.finish()
-
-    async def _popular(self, conn: AsyncConnection, eligible: frozenset[int]) -> RankedList:
-        now = self._now()
-        now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
-        counts = await self._positive_counts(conn, now - self._window)
-        if sum(1 for title_id in counts if title_id in eligible) < MIN_WINDOW_TITLES:
-            counts = await self._positive_counts(conn, None)
-        ranked = sorted(eligible, key=lambda title_id: (-counts.get(title_id, 0), title_id))
-        return RankedList.of(ranked, [float(counts.get(title_id, 0)) for title_id in ranked])
-
-    async def _positive_counts(self, conn: AsyncConnection, since: datetime | None) -> dict[int, int]:
-        """Positives per title (the rule's semantics), optionally only from `since` on."""
-        template = POSITIVE_COUNTS_SQL if since is None else WINDOW_POSITIVE_COUNTS_SQL
-        statement = text(template.format(interactions=self._queries["interactions"]))
-        params: dict[str, Any] = {
-            "types": sorted(self._rule.weights),
-            "rating": RATING,
-            "rating_min": float(self._rule.rating_min_positive),
-        }
-        statement = statement.bindparams(bindparam("types", expanding=True))
-        if since is not None:
-            statement = statement.bindparams(bindparam("since", type_=_SOURCE_DATETIME))
-            params["since"] = since.replace(tzinfo=None)
-        result = await conn.execute(statement, params)
-        return {int(title_id): int(n) for title_id, n in result}
-
-    # --- one id's features (cold start, fold-in of new users) --------------------------
-    async def user_features(self, user_id: int) -> dict[str, float]:
-        return await self._features_of("user_features", USER_FEATURES_OF_SQL, user_id)
-
-    async def title_features(self, title_id: int) -> dict[str, float]:
-        return await self._features_of("title_features", TITLE_FEATURES_OF_SQL, title_id)
-
-    async def _features_of(self, name: str, template: str, owner_id: int) -> dict[str, float]:
-        """Named features of one id, weights of repeated names added (as training does)."""
-        sql = template.format(**{name: self._queries[name]})
-        async with self._connection(SEEN_TIMEOUT_SECONDS) as conn:
-            rows = (await conn.execute(text(sql), {"owner_id": owner_id})).all()
-        features: dict[str, float] = {}
-        for feature, weight in rows:
-            value = math.nan if weight is None else float(weight)
-            if feature is not None and math.isfinite(value) and value != 0:
-                features[str(feature)] = features.get(str(feature), 0.0) + value
-        return features
-
-
-# The features of one id, through the (possibly replaced) feature queries. An index on
-# user_features(user_id) and title_features(title_id) keeps these lookups cheap.
-USER_FEATURES_OF_SQL = (
-    "SELECT q.feature AS feature, q.weight AS weight FROM ({user_features}) AS q WHERE q.user_id = :owner_id"
-)
-TITLE_FEATURES_OF_SQL = (
-    "SELECT q.feature AS feature, q.weight AS weight FROM ({title_features}) AS q "
-    "WHERE q.title_id = :owner_id"
-)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import structlog
 
-from application.ports import InteractionSource
+from application.ports import FeatureSource
 from application.serving_state import ServingState
 
 log = structlog.get_logger(__name__)
@@ -18,9 +18,9 @@ MAX_TITLES_PER_RUN = 2000  # one feature lookup each; the rest wait for the next
 
 
 class AddNewTitles:
-    def __init__(self, state: ServingState, source: InteractionSource) -> None:
+    def __init__(self, state: ServingState, features: FeatureSource) -> None:
         self._state = state
-        self._source = source
+        self._features = features
         self._model_id = ""
         self._checked: set[int] = set()  # titles of the catalogue already looked at for this model
 
@@ -35,7 +35,7 @@ class AddNewTitles:
         unknown = sorted(t for t in fresh if not scorer.knows_title(t))
         batch = unknown[:MAX_TITLES_PER_RUN]
         self._checked |= fresh - set(unknown[MAX_TITLES_PER_RUN:])
-        features = {t: await self._source.title_features(t) for t in batch}
+        features = {t: await self._features.title_features(t) for t in batch}
         added = scorer.add_titles({t: named for t, named in features.items() if named})
         if added:
             log.info("new_titles_added_to_model", model_id=self._model_id, titles=added)

@@ -10,7 +10,6 @@ the source). Without it every hot event is added.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import structlog
@@ -57,9 +56,3 @@ class SourceWithHotEvents(InteractionSource):
 
     async def ping(self) -> None:
         await self._source.ping()
-
-    async def user_features(self, user_id: int) -> Mapping[str, float]:
-        return await self._source.user_features(user_id)
-
-    async def title_features(self, title_id: int) -> Mapping[str, float]:
-        return await self._source.title_features(title_id)

@@ -52,6 +52,10 @@ class InteractionSource(Protocol):
 
     async def ping(self) -> None: ...
 
+
+class FeatureSource(Protocol):
+    """Named features of one user or title, read from the source (cold start, fold-in of new users)."""
+
     async def user_features(self, user_id: int) -> Mapping[str, float]:
         """The user's named features and weights (repeated names add up); empty when none."""
         ...

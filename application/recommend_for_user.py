@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.hot_seen import HotSeen
-from application.ports import CacheKey, InteractionSource, RecommendationCache
+from application.ports import CacheKey, FeatureSource, InteractionSource, RecommendationCache
 from application.serving_state import ActiveModel, ServingState
 from domain.ids import DEFAULT_K
 from domain.recommendation import ListSource, RankedList, Recommendations
@@ -37,11 +37,13 @@ class RecommendForUser:
         source: InteractionSource,
         cache: RecommendationCache,
         hot_seen: HotSeen | None = None,
+        features: FeatureSource | None = None,
     ) -> None:
         self._state = state
         self._source = source
         self._cache = cache
         self._hot = hot_seen
+        self._features = features  # without it, no cold start: unknown users get the popular list
 
     async def execute(self, query: RecommendQuery) -> Recommendations:
         model = self._state.model
@@ -89,7 +91,7 @@ class RecommendForUser:
         scorer = model.scorer
         if kind is ListSource.MODEL:
             return lambda n, out: scorer.top_for_user(user_id, n, out)
-        features = await self._source.user_features(user_id)
+        features = await self._features.user_features(user_id) if self._features else {}
         if not features:
             return None
         return lambda n, out: scorer.top_for_features(features, n, out)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import structlog
 
 from application.hot_seen import HotSeen
-from application.ports import Clock, HotEventStore, InteractionSource, RecommendationCache
+from application.ports import Clock, FeatureSource, HotEventStore, RecommendationCache
 from application.serving_state import ServingState
 from domain.errors import RecommenderError
 from domain.interaction import Interaction, PositiveRule
@@ -35,7 +35,7 @@ class RecordInteraction:
         events: HotEventStore,
         seen: HotSeen,
         state: ServingState,
-        source: InteractionSource,
+        features: FeatureSource,
         cache: RecommendationCache,
         clock: Clock,
     ) -> None:
@@ -43,7 +43,7 @@ class RecordInteraction:
         self._events = events
         self._seen = seen
         self._state = state
-        self._source = source
+        self._features = features
         self._cache = cache
         self._clock = clock
 
@@ -72,12 +72,12 @@ class RecordInteraction:
             return
         features = None
         if not model.scorer.knows_user(event.user_id):
-            features = await self._features(event.user_id)
+            features = await self._user_features(event.user_id)
         model.scorer.fold_in_user(event.user_id, event.title_id, weight, features)
 
-    async def _features(self, user_id: int) -> Mapping[str, float]:
+    async def _user_features(self, user_id: int) -> Mapping[str, float]:
         try:
-            return await self._source.user_features(user_id)
+            return await self._features.user_features(user_id)
         except RecommenderError as exc:  # a new user then starts from zero
             log.warning("user_features_unreadable", user_id=user_id, error=str(exc))
             return {}

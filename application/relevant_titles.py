@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.ports import CacheKey, InteractionSource, RecommendationCache
+from application.ports import CacheKey, FeatureSource, RecommendationCache
 from application.recommend_for_user import CACHED_LIST_SIZE
 from application.serving_state import ActiveModel, ServingState
 from domain.errors import NotFoundError, UnavailableError
@@ -27,11 +27,11 @@ class RelevantQuery:
 
 class RelevantTitles:
     def __init__(
-        self, state: ServingState, cache: RecommendationCache, source: InteractionSource | None = None
+        self, state: ServingState, cache: RecommendationCache, features: FeatureSource | None = None
     ) -> None:
         self._state = state
         self._cache = cache
-        self._source = source
+        self._features = features
 
     async def execute(self, query: RelevantQuery) -> Recommendations:
         state = self._state
@@ -75,7 +75,7 @@ class RelevantTitles:
         scorer = model.scorer
         if scorer.knows_title(title_id):
             return lambda n, out: scorer.similar_titles(title_id, n, out)
-        features = await self._source.title_features(title_id) if self._source else {}
+        features = await self._features.title_features(title_id) if self._features else {}
         if not features:
             return None
         return lambda n, out: scorer.similar_to_features(features, n, out | {title_id})

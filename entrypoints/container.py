@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.clock import RandomIdGenerator, SystemClock
 from adapters.coalescing_cache import CoalescingCache
@@ -15,6 +19,7 @@ from adapters.source_queries import load_query_file
 from adapters.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.sqlalchemy_engines import create_engine_for, create_source_engine
 from adapters.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
+from adapters.sqlalchemy_features import SqlAlchemyFeatureSource
 from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
 from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
 from application.activate_model import ActivateModel
@@ -26,6 +31,7 @@ from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
 from application.model_views import JobQueries, ModelQueries
+from application.ports import FeatureSource
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
@@ -51,6 +57,15 @@ def _rule(settings: Settings) -> PositiveRule:
 
 def _source_queries(settings: Settings) -> dict[str, str] | None:
     return load_query_file(settings.source_queries) if settings.source_queries else None
+
+
+def _features(
+    source: object, engine: Callable[[], AsyncEngine], queries: Callable[[], dict[str, str] | None]
+) -> FeatureSource:
+    """The source's own feature lookups when it has them (the in-memory fake), else SQL ones."""
+    if hasattr(source, "user_features") and hasattr(source, "title_features"):
+        return cast(FeatureSource, source)
+    return SqlAlchemyFeatureSource(engine(), queries())
 
 
 def _cache(settings: Settings) -> CoalescingCache:
@@ -91,6 +106,9 @@ class Container(containers.DeclarativeContainer):
         SourceWithHotEvents, source, hot_events, event_merger, settings.provided.hot_events_in_source
     )
     hot_seen = providers.Singleton(HotSeen, hot_events)
+    features = providers.Singleton(
+        _features, source, source_engine.provider, providers.Singleton(_source_queries, settings).provider
+    )
 
     activate_model = providers.Singleton(ActivateModel, registry, artifacts, engine, state)
     refresh_catalogue = providers.Singleton(RefreshCatalogue, source, state)
@@ -107,13 +125,13 @@ class Container(containers.DeclarativeContainer):
     )
     recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
     follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
-    recommend_for_user = providers.Singleton(RecommendForUser, state, source, cache, hot_seen)
-    relevant_titles = providers.Singleton(RelevantTitles, state, cache, source)
+    recommend_for_user = providers.Singleton(RecommendForUser, state, source, cache, hot_seen, features)
+    relevant_titles = providers.Singleton(RelevantTitles, state, cache, features)
     record_interaction = providers.Singleton(
-        RecordInteraction, rule, hot_events, hot_seen, state, source, cache, clock
+        RecordInteraction, rule, hot_events, hot_seen, state, features, cache, clock
     )
     blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state)
-    add_new_titles = providers.Singleton(AddNewTitles, state, source)
+    add_new_titles = providers.Singleton(AddNewTitles, state, features)
     model_queries = providers.Singleton(ModelQueries, registry)
     job_queries = providers.Singleton(JobQueries, registry)
     invalidate_cache = providers.Singleton(InvalidateCache, cache)

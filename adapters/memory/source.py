@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from application.ports import Catalogue, InteractionSource
+from application.ports import Catalogue, FeatureSource, InteractionSource
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import SourceUnavailableError
 from domain.interaction import Interaction, PositiveRule
@@ -30,7 +30,7 @@ class InMemoryTrainingData:
 
 
 @dataclass
-class InMemoryInteractionSource(InteractionSource):
+class InMemoryInteractionSource(InteractionSource, FeatureSource):
     rule: PositiveRule = field(default_factory=PositiveRule)
     titles: dict[int, bool] = field(default_factory=dict)  # id -> is_active
     interactions: list[Interaction] = field(default_factory=list)

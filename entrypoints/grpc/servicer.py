@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from application.record_interaction import InteractionCommand
 from domain.training_job import TrainingJob
 from entrypoints.admin_access import check_admin
 from entrypoints.container import Container
@@ -19,10 +20,6 @@ from entrypoints.grpc.messages import (
 )
 from protos import recommendations_pb2 as pb
 from protos import recommendations_pb2_grpc as pb_grpc
-
-RECORD_INTERACTION_PENDING = (
-    "RecordInteraction is not implemented over gRPC in this version; it arrives with hot interactions"
-)
 
 
 def peer_host(peer: str) -> str | None:
@@ -46,6 +43,7 @@ class RecommenderServicer(pb_grpc.RecommenderServicer):
         self._recommend = container.recommend_for_user()
         self._relevant = container.relevant_titles()
         self._train = container.train_model()
+        self._record = container.record_interaction()
         self._admin_token = container.settings().admin_token
         self._trainings: set[asyncio.Task[TrainingJob]] = set()
 
@@ -69,7 +67,10 @@ class RecommenderServicer(pb_grpc.RecommenderServicer):
 
     @translate_errors
     async def RecordInteraction(self, request: pb.InteractionRequest, context: Any) -> pb.InteractionResponse:
-        raise NotImplementedError(RECORD_INTERACTION_PENDING)
+        raw_score = request.raw_score if request.HasField("raw_score") else None
+        command = InteractionCommand(request.user_id, request.title_id, request.int_type, raw_score)
+        await self._record.execute(command)
+        return pb.InteractionResponse(accepted=True)
 
     @translate_errors
     async def TrainModel(self, request: pb.TrainRequest, context: Any) -> pb.TrainResponse:

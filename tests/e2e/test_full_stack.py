@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -116,3 +118,75 @@ async def test_a_corrupted_artifact_is_refused_and_the_old_model_keeps_serving(
     response = await api.post(f"/admin/models/{spare['model_id']}/activate")
     assert response.status_code == 409 and response.json()["error"] == "conflict"
     assert (await api.get("/health")).json()["model_id"] == active
+
+
+async def test_a_replica_follows_an_activation_within_five_seconds(
+    api: httpx.AsyncClient, data_dir: Path
+) -> None:
+    models = [m["model_id"] for m in (await api.get("/admin/models")).json()["models"]]
+    active = (await api.get("/health")).json()["model_id"]
+    other = next(
+        m
+        for m in models
+        if m != active and (data_dir / "models" / m / "model.npz").exists() and m != _corrupted(data_dir)
+    )
+    replica = real_container(data_dir)  # REC_TRAIN_CRON=off: follows the shared registry
+    runtime = create_app(replica, manage_runtime=False).state.runtime
+    await runtime.start()
+    try:
+        assert replica.state().model_id == active
+        assert (await api.post(f"/admin/models/{other}/activate")).status_code == 200
+        started = time.monotonic()
+        while replica.state().model_id != other and time.monotonic() - started < 5:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)  # polling a replica's state is the behaviour under test
+        assert replica.state().model_id == other, "the replica did not follow within 5 s"
+    finally:
+        await runtime.stop()
+
+
+def _corrupted(data_dir: Path) -> str | None:
+    for npz in (data_dir / "models").glob("*/model.npz"):
+        if npz.read_bytes().endswith(b"0123456789"):
+            return npz.parent.name
+    return None
+
+
+async def test_partial_retraining_brings_in_a_new_user_and_title(
+    api: httpx.AsyncClient, data_dir: Path
+) -> None:
+    new_user, new_title = 900_001, 900_002
+    with sqlite3.connect(data_dir / "demo_source.db") as db:
+        genre = db.execute("SELECT feature FROM title_features WHERE title_id = 5 LIMIT 1").fetchone()[0]
+        liked = [
+            r[0]
+            for r in db.execute("SELECT title_id FROM title_features WHERE feature = ? LIMIT 8", (genre,))
+        ]
+        db.execute("INSERT INTO titles (id, name, is_active) VALUES (?, 'Brand new', 1)", (new_title,))
+        db.execute(
+            "INSERT INTO title_features (title_id, feature, weight) VALUES (?, ?, 1.0)", (new_title, genre)
+        )
+        db.execute("INSERT INTO users (id) VALUES (?)", (new_user,))
+        for title in [*liked, new_title]:
+            db.execute(
+                "INSERT INTO interactions (user_id, title_id, int_type, raw_score, created_at) "
+                "VALUES (?, ?, 'bookmark', NULL, datetime('now'))",
+                (new_user, title),
+            )
+        for fan in range(1, 40):
+            db.execute(
+                "INSERT INTO interactions (user_id, title_id, int_type, raw_score, created_at) "
+                "VALUES (?, ?, 'bookmark', NULL, datetime('now'))",
+                (fan, new_title),
+            )
+    response = await api.get("/admin/train", params={"mode": "partial", "epochs": 3})
+    assert response.status_code == 200, response.text
+    job = response.json()
+    assert job["status"] == "succeeded", job
+    version = (await api.get(f"/admin/models/{job['model_id']}")).json()
+    assert version["params"]["mode"] == "partial" and version["dataset"]["n_users"] > 3000
+    recs = (await api.get("/titles/recommendations", params={"user_id": new_user})).json()
+    assert recs["source"] == "model" and recs["model_id"] == job["model_id"]
+    popular = (await api.get("/titles/recommendations", params={"user_id": 10**12})).json()
+    assert recs["item_ids"] != popular["item_ids"]
+    similar = await api.get("/titles/relevant", params={"title_id": new_title})
+    assert similar.status_code == 200 and similar.json()["model_id"] == job["model_id"]

@@ -127,11 +127,22 @@ async def test_source_down_on_a_cache_miss_is_unavailable(served: Served) -> Non
     await expect_status(miss, grpc.StatusCode.UNAVAILABLE, "source")
 
 
-async def test_record_interaction_is_not_implemented_yet(served: Served) -> None:
-    event = pb.InteractionRequest(user_id=1, title_id=2, int_type="view")
+async def test_record_interaction_is_seen_at_once_and_validated(served: Served) -> None:
+    await train(served.stub)
+    before = await served.stub.GetUserRecommendations(pb.UserRequest(user_id=2, k=5))
+    top = before.item_ids[0]
+    event = pb.InteractionRequest(user_id=2, title_id=top, int_type="bookmark")
+    assert (await served.stub.RecordInteraction(event)).accepted is True
+    after = await served.stub.GetUserRecommendations(pb.UserRequest(user_id=2, k=5))
+    assert top not in after.item_ids and len(after.item_ids) == 5
+    unknown = pb.InteractionRequest(user_id=2, title_id=3, int_type="like")
+    await expect_status(served.stub.RecordInteraction(unknown), grpc.StatusCode.INVALID_ARGUMENT, "bookmark")
+    no_score = pb.InteractionRequest(user_id=2, title_id=3, int_type="rating")
     await expect_status(
-        served.stub.RecordInteraction(event), grpc.StatusCode.UNIMPLEMENTED, "not implemented"
+        served.stub.RecordInteraction(no_score), grpc.StatusCode.INVALID_ARGUMENT, "raw_score"
     )
+    zero = pb.InteractionRequest(user_id=0, title_id=3, int_type="view")
+    await expect_status(served.stub.RecordInteraction(zero), grpc.StatusCode.INVALID_ARGUMENT, "user_id")
 
 
 async def test_same_lists_over_rest_and_grpc(served: Served) -> None:

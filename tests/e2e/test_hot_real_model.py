@@ -78,3 +78,16 @@ async def test_a_new_user_becomes_known_through_their_first_event(api: httpx.Asy
     assert after["source"] == "model" and target not in after["item_ids"]
     similar = set(await items(api, "/titles/relevant", title_id=target, k=100))
     assert len(similar & set(after["item_ids"])) >= 5
+
+
+async def test_hot_events_feed_the_next_training(api: httpx.AsyncClient) -> None:
+    newcomer = 10**12 + 1
+    popular = await items(api, "/titles/recommendations", user_id=newcomer)
+    for title_id in popular[:3]:
+        await bookmark(api, newcomer, title_id)
+    job = (await api.get("/admin/train", params=SMALL)).json()
+    assert job["status"] == "succeeded", job
+    # The new version was trained with the hot events (newer than the source): it knows the newcomer.
+    after = (await api.get("/titles/recommendations", params={"user_id": newcomer})).json()
+    assert after["model_id"] == job["model_id"] and after["source"] == "model"
+    assert not set(popular[:3]) & set(after["item_ids"])

@@ -20,9 +20,10 @@ from adapters.lightfm_engine.prepare import prepare
 from adapters.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.sqlalchemy_engines import create_engine_for
 from adapters.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
+from adapters.sqlalchemy_features import SqlAlchemyFeatureSource
 from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
-from domain.errors import RegistryUnavailableError
+from domain.errors import RegistryUnavailableError, SourceUnavailableError
 from domain.interaction import Interaction, PositiveRule
 
 pytestmark = pytest.mark.integration
@@ -155,13 +156,12 @@ def small_source(path: Path) -> str:
 
 async def test_source_features_of_one_user_or_title(tmp_path: Path) -> None:
     engine = create_engine_for(small_source(tmp_path / "source.db"))
-    source = SqlAlchemyInteractionSource(engine, PositiveRule())
+    source = SqlAlchemyFeatureSource(engine)
     assert await source.user_features(5) == {"age:25-34": 1.0, "genre:drama": 0.75}
     assert await source.user_features(6) == {}
     assert await source.title_features(3) == {"genre:comedy": 1.0}
-    replaced = SqlAlchemyInteractionSource(
+    replaced = SqlAlchemyFeatureSource(
         engine,
-        PositiveRule(),
         queries={
             "user_features": "SELECT user_id, 'segment:' || feature AS feature, weight FROM user_features"
         },
@@ -182,3 +182,10 @@ async def test_hot_events_merge_into_source_tables_for_training(tmp_path: Path) 
     assert merged.cutoff == T0 + timedelta(seconds=2)
     prepared = prepare(merged, PositiveRule())  # type: ignore[arg-type]
     assert prepared.n_positives == 3 and list(prepared.users.ids) == [5, 9]
+
+
+async def test_feature_lookups_on_a_missing_source_are_unavailable(tmp_path: Path) -> None:
+    engine = create_engine_for(url(tmp_path / "absent" / "source.db"))
+    with pytest.raises(SourceUnavailableError, match="features"):
+        await SqlAlchemyFeatureSource(engine).title_features(1)
+    await engine.dispose()

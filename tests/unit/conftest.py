@@ -16,8 +16,8 @@ from application.refresh_catalogue import RefreshCatalogue
 from application.relevant_titles import RelevantTitles
 from application.serving_state import ServingState
 from application.train_model import TrainModel
-from application.training_pipeline import TrainingPipeline, TrainingPolicy, TrainingPorts
 from application.training_guard import TrainingGuard
+from application.training_pipeline import TrainingPipeline, TrainingPolicy, TrainingPorts
 
 
 @dataclass

@@ -18,6 +18,12 @@ from tests.unit.conftest import World
 NEW_USER = 500  # no interaction in the source, so unknown to every model
 
 
+def cold_aware(world: World) -> RecommendForUser:
+    return RecommendForUser(
+        world.state, world.source, world.cache, HotSeen(InMemoryHotEventStore()), world.source
+    )
+
+
 async def train(world: World) -> None:
     job = await world.train.execute(TrainCommand(TrainParams(epochs=1)))
     assert job.model_id
@@ -30,7 +36,7 @@ async def test_an_unknown_user_with_known_features_gets_a_cold_start_list(world:
     events = InMemoryHotEventStore()
     seen = HotSeen(events)
     seen.remember(NEW_USER, 29)
-    recommend = RecommendForUser(world.state, world.source, world.cache, seen)
+    recommend = RecommendForUser(world.state, world.source, world.cache, seen, world.source)
     world.state.set_admin_blacklist((BlacklistEntry(28, None, BlacklistOrigin.ADMIN),))
 
     first = await recommend.execute(RecommendQuery(NEW_USER, 5))
@@ -49,13 +55,13 @@ async def test_an_unknown_user_with_known_features_gets_a_cold_start_list(world:
 async def test_without_a_known_feature_the_list_is_popular(world: World, features: dict[str, float]) -> None:
     await train(world)
     world.source.user_feature_map[NEW_USER] = features
-    recs = await world.recommend.execute(RecommendQuery(NEW_USER, 5))
+    recs = await cold_aware(world).execute(RecommendQuery(NEW_USER, 5))
     assert recs.source is ListSource.POPULAR and len(recs.items) == 5
 
 
 async def test_without_a_model_features_do_not_matter(world: World) -> None:
     world.source.user_feature_map[NEW_USER] = {"known:country:PL": 1.0}
-    recs = await world.recommend.execute(RecommendQuery(NEW_USER, 5))
+    recs = await cold_aware(world).execute(RecommendQuery(NEW_USER, 5))
     assert recs.source is ListSource.POPULAR and recs.model_id is None
 
 

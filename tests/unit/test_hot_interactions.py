@@ -53,7 +53,8 @@ def with_hot(world: World) -> Hot:
     record = RecordInteraction(
         PositiveRule(), events, seen, world.state, world.source, world.cache, SteppingClock()
     )
-    return Hot(world, events, seen, record, RecommendForUser(world.state, world.source, world.cache, seen))
+    recommend = RecommendForUser(world.state, world.source, world.cache, seen, world.source)
+    return Hot(world, events, seen, record, recommend)
 
 
 @pytest.fixture

@@ -45,5 +45,19 @@ protos: install  ## regenerate the committed gRPC modules from protos/*.proto (r
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I. --python_out=. \
 		--grpc_python_out=. --mypy_out=. --mypy_grpc_out=. protos/*.proto
 
+.PHONY: bench-serve bench-train bench-train-10m bench-training-latency
+
+bench-serve: install  ## REST and gRPC throughput/latency vs bare ceilings and a naive floor (needs MariaDB, Redis, wrk)
+	$(BIN)/python -m bench.serve
+
+bench-train: install  ## 1M synthetic interactions in MariaDB (database rec_bench), one timed training
+	$(BIN)/python -m bench.train_scale --interactions 1000000
+
+bench-train-10m: install  ## the same at 10M interactions (database rec_bench_10m; takes long)
+	$(BIN)/python -m bench.train_scale --interactions 10000000 --database rec_bench_10m
+
+bench-training-latency: install  ## p50/p99 of recommendations with and without a training in the process
+	$(BIN)/python -m bench.latency_during_training
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

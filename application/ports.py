@@ -12,6 +12,7 @@ from domain.interaction import Interaction
 from domain.model_version import DatasetStats, ModelVersion, TrainParams
 from domain.recommendation import RankedList
 from domain.training_job import TrainingJob
+from domain.tuning import TuneBudget, TuneOutcome, TuneProgress
 
 
 # --- source --------------------------------------------------------------------------
@@ -161,6 +162,18 @@ class RecommenderEngine(Protocol):
         ...
 
     async def build_scorer(self, bundle: ArtifactBundle) -> Scorer: ...
+
+
+TuneCallback = Callable[[TuneProgress], Awaitable[None]]
+"""Called after each epoch of each trial; raising (e.g. JobCancelledError) stops the search."""
+
+
+class Tuner(Protocol):
+    """Searches /admin/train parameters on a validation split of the training data (contract 6)."""
+
+    async def tune(self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback) -> TuneOutcome:
+        """Run trials within `budget`; TrainingFailedError when no trial could be validated."""
+        ...
 
 
 # --- storage ---------------------------------------------------------------------------

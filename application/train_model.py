@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
 import structlog
 
+from application.job_progress import JobProgress
 from application.ports import JobScheduler
 from application.refresh_catalogue import RefreshCatalogue
 from application.training_guard import TrainingGuard
-from application.training_pipeline import TrainCommand, TrainingPipeline, TrainingPorts
+from application.training_pipeline import PipelineResult, TrainCommand, TrainingPipeline, TrainingPorts
 from domain.errors import (
     ConflictError,
     InvalidArgumentError,
@@ -26,7 +27,10 @@ log = structlog.get_logger(__name__)
 
 CANCEL_WAIT_SECONDS = 30.0
 
-__all__ = ["TrainCommand", "TrainModel", "TrainingPorts"]
+JobWork = Callable[[TrainingJob, JobProgress], Awaitable[PipelineResult]]
+"""What a job does once it runs (a training, or a search then a training); ends in one version."""
+
+__all__ = ["JobProgress", "JobWork", "TrainCommand", "TrainModel", "TrainingPorts"]
 
 
 class TrainModel:
@@ -51,16 +55,25 @@ class TrainModel:
     # --- manual and startup jobs ---------------------------------------------------------
     async def execute(self, command: TrainCommand) -> TrainingJob:
         """Train and wait for the finished job (409 while another runs)."""
-        job = self._new_job(command, JobStatus.SCHEDULED)
-        self._guard.acquire(job.job_id)
-        return await self._run(await self._start(job), command)
+        return await self.execute_work(command, self._training(command))
 
     async def submit(self, command: TrainCommand) -> TrainingJob:
         """Start a training in the background; return the running job at once."""
+        return await self.submit_work(command, self._training(command))
+
+    # --- other work under the same job machinery (e.g. tuning) ----------------------------
+    async def execute_work(self, command: TrainCommand, work: JobWork) -> TrainingJob:
+        """Run `work` as a job described by `command` and wait for it (409 while another runs)."""
+        job = self._new_job(command, JobStatus.SCHEDULED)
+        self._guard.acquire(job.job_id)
+        return await self._run(await self._start(job), command, work)
+
+    async def submit_work(self, command: TrainCommand, work: JobWork) -> TrainingJob:
+        """Start `work` as a job in the background; return the running job at once."""
         job = self._new_job(command, JobStatus.SCHEDULED)
         self._guard.acquire(job.job_id)
         running = await self._start(job)
-        self._spawn(self._run(running, command))
+        self._spawn(self._run(running, command, work))
         return running
 
     # --- scheduled and daily jobs -------------------------------------------------------
@@ -88,7 +101,7 @@ class TrainModel:
             self._guard.release(job_id)
             return job
         command = TrainCommand(job.params, job.trigger, job.mode, job.activate)
-        return await self._run(await self._start(job), command)
+        return await self._run(await self._start(job), command, self._training(command))
 
     async def run_daily(self) -> TrainingJob | None:
         now = self._p.clock.now()
@@ -149,21 +162,27 @@ class TrainModel:
             raise
         return started
 
-    async def _run(self, job: TrainingJob, command: TrainCommand) -> TrainingJob:
+    def _training(self, command: TrainCommand) -> JobWork:
+        async def train(job: TrainingJob, progress: JobProgress) -> PipelineResult:
+            return await self._pipeline.run(job, command, progress)
+
+        return train
+
+    async def _run(self, job: TrainingJob, command: TrainCommand, work: JobWork) -> TrainingJob:
         bound = log.bind(job_id=job.job_id, trigger=str(job.trigger))
         bound.info("training_started", params=command.params.to_dict(), mode=str(command.mode))
-        progress = _ProgressReporter(job, self._p, self._guard)
+        progress = JobProgress(job, self._p.jobs, self._guard)
         try:
-            result = await self._pipeline.run(job, command, progress)
+            result = await work(job, progress)
             await self._refresh_catalogue(job.job_id)
             finished = progress.job.succeed(
-                self._p.clock.now(), result.version.model_id, result.outcome.metrics, result.activation
+                self._p.clock.now(), result.version.model_id, result.version.metrics, result.activation
             )
             bound.info(
                 "training_succeeded",
                 model_id=result.version.model_id,
                 train_seconds=round(result.outcome.train_seconds, 3),
-                metrics=dict(result.outcome.metrics),
+                metrics=dict(result.version.metrics),
                 activation=result.activation,
                 **result.outcome.stats.to_dict(),
             )
@@ -186,18 +205,3 @@ class TrainModel:
             await self._refresh.execute()
         except RecommenderError as exc:  # the model is trained; a stale popular list is not fatal
             log.warning("catalogue_refresh_failed", job_id=job_id, error=str(exc))
-
-
-class _ProgressReporter:
-    """Records progress in the job store after each epoch and stops a cancelled job."""
-
-    def __init__(self, job: TrainingJob, ports: TrainingPorts, guard: TrainingGuard) -> None:
-        self.job = job
-        self._jobs = ports.jobs
-        self._guard = guard
-
-    async def __call__(self, done: int, total: int) -> None:
-        self.job = self.job.with_progress(done / total if total else 1.0)
-        await self._jobs.save_job(self.job)
-        if self._guard.cancel_requested(self.job.job_id):
-            raise JobCancelledError(f"job {self.job.job_id} was cancelled")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -37,6 +39,10 @@ class TrainCommand:
     mode: TrainMode = TrainMode.FULL
     activate: bool | None = True
     """None: REC_AUTO_ACTIVATE decides (scheduled and daily jobs)."""
+    extra_metrics: Mapping[str, float] = field(default_factory=dict)
+    """Figures the job adds to the engine's in the version's metrics (e.g. a search's, `tune_*`)."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """JSON-able notes kept in the version's `extra` (e.g. the search history under `tune`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +128,7 @@ class TrainingPipeline:
         now = self._p.clock.now()
         model_id = self._p.ids.new_model_id(now)
         sha256 = await self._p.artifacts.save(model_id, outcome.bundle)
-        extra: dict[str, object] = {"mode": command.mode.value, "trigger": job.trigger.value}
+        extra: dict[str, object] = {**command.extra, "mode": command.mode.value, "trigger": job.trigger.value}
         if command.mode is TrainMode.PARTIAL and active is not None:
             extra["base_model_id"] = active.version.model_id
         if outcome.snapshot is not None:
@@ -131,7 +137,7 @@ class TrainingPipeline:
             model_id=model_id,
             created_at=now,
             params=_effective_params(command, outcome),
-            metrics=dict(outcome.metrics),
+            metrics={**outcome.metrics, **command.extra_metrics},
             dataset=outcome.stats,
             train_seconds=outcome.train_seconds,
             sha256=sha256,

@@ -104,7 +104,7 @@ async def test_concurrent_misses_of_one_key_are_computed_once(cache: RedisRecomm
         if found is not None:
             return found, True
         computed += 1
-        await asyncio.sleep(0.05)  # reading the user's history, ranking
+        await asyncio.sleep(0.3)  # reading the history and ranking; longer than any Redis round trip here
         await coalescing.put(KEY, TOP)
         return TOP, False
 

@@ -1,0 +1,214 @@
+"""Serving throughput and latency: the service as production runs it, against bare ceilings and a floor.
+
+Usage: .venv/bin/python -m bench.serve [--seconds 10] [--rounds 2] [--profile KEY]
+
+MovieLens 100k is loaded into MariaDB by the project's loader and trained by `rec-service train`;
+the REST service runs exactly as `make serve-http` (Granian, one worker) and gRPC as
+`make serve-grpc`, both configured by REC_* with Redis as the cache. Load comes from other
+processes on loopback: `wrk` (one thread, 32 connections) for HTTP, `bench.serve_grpc_load` (32
+calls in flight) for gRPC. Ceilings, same run, same machine: a bare Litestar app with constant
+answers under Granian and under uvicorn (uvloop, httptools), a bare `grpc.aio` servicer; the floor:
+a naive server calling `LightFM.predict` per request. Workloads run in rounds, interleaved, and each
+keeps its best round (the least disturbed by other work on the machine). `--profile KEY` records
+py-spy stacks of that workload's server during its first round into /tmp/bench_serve_logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from redis import Redis
+
+from bench import serve_processes as sp
+from bench.serve_wrk import TITLES, USERS, Load, run_wrk, script
+
+HTTP = ("bare-granian", "bare-uvicorn")
+CEILING_REC = tuple(f"{server}:users" for server in HTTP)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    key: str
+    label: str
+    server: str
+    kind: str  # a wrk workload, or "grpc"
+    ceiling: tuple[str, ...] = ()
+    warm: str | None = None  # "users" or "titles": fill the cache first
+
+
+WORKLOADS = (
+    Workload(
+        "bare-granian:users", "bare Litestar, Granian: /titles/recommendations", "bare-granian", "users"
+    ),
+    Workload("service:cached", "service: recommendations, cached", "service", "users", CEILING_REC, "users"),
+    Workload(
+        "bare-uvicorn:users", "bare Litestar, uvicorn: /titles/recommendations", "bare-uvicorn", "users"
+    ),
+    Workload("service:uncached", "service: recommendations, uncached", "service", "users_sweep", CEILING_REC),
+    Workload("naive:users", "floor: LightFM.predict per request", "naive", "users", CEILING_REC),
+    Workload("bare-granian:titles", "bare Litestar, Granian: /titles/relevant", "bare-granian", "titles"),
+    Workload(
+        "service:relevant",
+        "service: /titles/relevant, cached",
+        "service",
+        "titles",
+        ("bare-granian:titles", "bare-uvicorn:titles"),
+        "titles",
+    ),
+    Workload("bare-uvicorn:titles", "bare Litestar, uvicorn: /titles/relevant", "bare-uvicorn", "titles"),
+    Workload("bare-granian:hot", "bare Litestar, Granian: /rec/hot/interact", "bare-granian", "hot"),
+    Workload(
+        "service:hot",
+        "service: GET /rec/hot/interact",
+        "service",
+        "hot",
+        ("bare-granian:hot", "bare-uvicorn:hot"),
+    ),
+    Workload("bare-uvicorn:hot", "bare Litestar, uvicorn: /rec/hot/interact", "bare-uvicorn", "hot"),
+    Workload("bare-grpc", "bare grpc.aio: GetUserRecommendations", "bare-grpc", "grpc"),
+    Workload(
+        "service-grpc",
+        "service gRPC: GetUserRecommendations, cached",
+        "grpc",
+        "grpc",
+        ("bare-grpc",),
+        "users",
+    ),
+)
+
+
+def prepare(data_dir: Path) -> str:
+    """Source and registry in MariaDB, an empty Redis database, one trained model; its id."""
+    sql = f"DROP DATABASE IF EXISTS {sp.REGISTRY_DB}; CREATE DATABASE {sp.REGISTRY_DB}; "
+    subprocess.run(
+        ["mysql", "-h127.0.0.1", "-uroot", "-e", sql + f"CREATE DATABASE IF NOT EXISTS {sp.SOURCE_DB}"],
+        check=True,
+    )
+    cli = [sys.executable, "-m", "entrypoints.cli"]
+    url = f"mysql://root@127.0.0.1/{sp.SOURCE_DB}"
+    load = [*cli, "load-movielens", "--dir", str(sp.MOVIELENS), "--url", url, "--replace"]
+    subprocess.run(load, cwd=sp.REPO, check=True, capture_output=True)
+    Redis.from_url(sp.REDIS_URL).flushdb()
+    env = {**os.environ, **sp.service_env(data_dir)}
+    done = subprocess.run([*cli, "train"], cwd=sp.REPO, env=env, check=True, capture_output=True)
+    return str(json.loads(done.stdout)["model_id"])
+
+
+def start_all(servers: sp.Servers) -> dict[str, sp.Server]:
+    bare = "bench.bare_litestar:create_app"
+    return {
+        "service": servers.start("service", sp.granian("entrypoints.http.app:create_app_from_env", 0)),
+        "grpc": servers.start(
+            "service-grpc", [sys.executable, "-m", "entrypoints.cli", "serve-grpc"], "grpc"
+        ),
+        "bare-granian": servers.start("bare-granian", sp.granian(bare, 0)),
+        "bare-uvicorn": servers.start("bare-uvicorn", sp.uvicorn(bare, 0)),
+        "naive": servers.start("naive", sp.granian("bench.bare_naive:create_app", 0)),
+        "bare-grpc": servers.start("bare-grpc", [sys.executable, "-m", "bench.bare_grpc", "{port}"], "grpc"),
+    }
+
+
+def warm(url: str, what: str) -> None:
+    path, name, count = (
+        ("/titles/recommendations", "user_id", USERS)
+        if what == "users"
+        else ("/titles/relevant", "title_id", TITLES)
+    )
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for subject in range(1, count + 1):
+            client.get(path, params={name: subject})
+
+
+def run(
+    workload: Workload, server: sp.Server, service_url: str, folder: Path, seconds: float, profile: bool
+) -> Load:
+    if workload.warm:
+        warm(service_url, workload.warm)
+    recorder = _profile(server, workload.key, seconds) if profile else None
+    if workload.kind == "grpc":
+        command = [
+            sys.executable,
+            "-m",
+            "bench.serve_grpc_load",
+            server.target,
+            str(seconds),
+            "32",
+            str(USERS),
+        ]
+        out = subprocess.run(command, cwd=sp.REPO, check=True, capture_output=True, text=True).stdout
+        result = Load(**json.loads(out))
+    else:
+        counted = workload.server == "service" and workload.kind.startswith("users")
+        result = run_wrk(server.url, script(folder, workload.kind, counted), seconds)
+    if recorder is not None:
+        recorder.wait()
+    return result
+
+
+def _profile(server: sp.Server, key: str, seconds: float) -> subprocess.Popen[bytes]:
+    worker = server.worker_pids()[-1]
+    out = sp.LOGS / f"profile_{key.replace(':', '_')}.txt"
+    command = [str(sp.BIN / "py-spy"), "record", "-p", str(worker), "-d", str(int(seconds)), "-r", "250"]
+    return subprocess.Popen(
+        [*command, "-f", "raw", "--nonblocking", "-o", str(out)], stdout=subprocess.DEVNULL
+    )
+
+
+def table(best: dict[str, Load], model_id: str, workloads: list[Workload]) -> str:
+    lines = [
+        f"Model {model_id} (MovieLens 100k, default parameters). Best of the rounds per row.",
+        "",
+        "| workload | req/s | p50 ms | p99 ms | errors | cached share | ratio to its ceiling |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for w in workloads:
+        load = best[w.key]
+        share = "" if load.hit_share is None else f"{100 * load.hit_share:.0f} %"
+        ceiling = max((best[c].rps for c in w.ceiling if c in best), default=0.0)
+        ratio = f"{load.rps / ceiling:.2f}" if ceiling else ("(ceiling)" if not w.ceiling else "(not run)")
+        lines.append(
+            f"| {w.label} | {load.rps:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} | {load.errors} | {share} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--profile", default=None, help="workload key, e.g. service:cached")
+    parser.add_argument("--only", default=None, help="comma-separated workload keys")
+    args = parser.parse_args()
+    chosen = [w for w in WORKLOADS if not args.only or w.key in args.only.split(",")]
+    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
+        folder = Path(tmp)
+        say("bench.serve: loading MovieLens 100k into MariaDB and training")
+        model_id = prepare(folder)
+        servers = sp.Servers(sp.service_env(folder))
+        try:
+            started = start_all(servers)
+            servers.wait_ready()
+            best: dict[str, Load] = {}
+            for round_number in range(args.rounds):
+                for w in chosen:
+                    profile = round_number == 0 and w.key == args.profile
+                    load = run(w, started[w.server], started["service"].url, folder, args.seconds, profile)
+                    say(f"round {round_number + 1} {w.key}: {load.rps:,.0f} req/s, p50 {load.p50_ms:.2f} ms")
+                    if w.key not in best or load.rps > best[w.key].rps:
+                        best[w.key] = load
+        finally:
+            servers.stop()
+    print(table(best, model_id, chosen))
+
+
+if __name__ == "__main__":
+    main()

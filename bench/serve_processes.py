@@ -1,0 +1,131 @@
+"""The processes of the serving benchmark: the service as production runs it, the ceilings, the floor.
+
+Every server is its own process on loopback with its log under `LOGS`; `Servers` stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import httpx
+
+from bench.common import REPO, free_port
+
+BIN = Path(sys.executable).parent
+LOGS = Path("/tmp/bench_serve_logs")
+MOVIELENS = REPO.parent / "shared" / "data" / "ml-100k"
+SOURCE_DB = "rec_bench_ml100k"
+REGISTRY_DB = "rec_bench_serve_registry"
+REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+def service_env(data_dir: Path) -> dict[str, str]:
+    """The service's configuration: MariaDB source and registry, Redis cache, no daily training."""
+    return {
+        "REC_SOURCE_URL": f"mysql+asyncmy://root@127.0.0.1/{SOURCE_DB}",
+        "REC_REGISTRY_URL": f"mysql+asyncmy://root@127.0.0.1/{REGISTRY_DB}",
+        "REC_REDIS_URL": REDIS_URL,
+        "REC_DATA_DIR": str(data_dir),
+        "REC_TRAIN_CRON": "off",  # nothing trains during the benchmark
+        "REC_LOG_FORMAT": "json",
+    }
+
+
+def granian(app: str, port: int) -> list[str]:
+    """`make serve-http`'s command line."""
+    return [str(BIN / "granian"), "--interface", "asgi", "--factory", "--workers", "1"] + [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        app,
+    ]
+
+
+def uvicorn(app: str, port: int) -> list[str]:
+    return [str(BIN / "uvicorn"), "--factory", app, "--loop", "uvloop", "--http", "httptools"] + [
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    kind: str  # http | grpc
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def worker_pids(self) -> list[int]:
+        """The process and its children (Granian serves from a child process)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        found = children.read_text().split() if children.exists() else []
+        return [self.process.pid, *map(int, found)]
+
+
+@dataclass
+class Servers:
+    env: dict[str, str]
+    started: list[Server] = field(default_factory=list)
+
+    def start(self, name: str, command: list[str], kind: str = "http", port: int | None = None) -> Server:
+        LOGS.mkdir(exist_ok=True)
+        port = port or free_port()
+        command = [part.replace("{port}", str(port)) for part in command]
+        env = {**os.environ, **self.env, "REC_HTTP_PORT": str(port), "REC_GRPC_PORT": str(port)}
+        with (LOGS / f"{name}.log").open("wb") as log:
+            process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = Server(name, process, port, kind)
+        self.started.append(server)
+        return server
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        for server in self.started:
+            deadline = time.monotonic() + timeout
+            while not _ready(server):
+                if server.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{server.name} did not start; see {LOGS / server.name}.log")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        for server in self.started:
+            if server.process.poll() is None:
+                server.process.terminate()
+        for server in self.started:
+            try:
+                server.process.wait(30)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+
+
+def _ready(server: Server) -> bool:
+    if server.kind == "grpc":
+        with grpc.insecure_channel(server.target) as channel:
+            try:
+                grpc.channel_ready_future(channel).result(timeout=1)
+            except grpc.FutureTimeoutError:
+                return False
+            return True
+    try:
+        return httpx.get(f"{server.url}/health/ready", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False

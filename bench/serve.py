@@ -105,13 +105,13 @@ def prepare(data_dir: Path) -> str:
 def start_all(servers: sp.Servers) -> dict[str, sp.Server]:
     bare = "bench.bare_litestar:create_app"
     return {
-        "service": servers.start("service", sp.granian("entrypoints.http.app:create_app_from_env", 0)),
+        "service": servers.start("service", sp.granian("entrypoints.http.app:create_app_from_env")),
         "grpc": servers.start(
             "service-grpc", [sys.executable, "-m", "entrypoints.cli", "serve-grpc"], "grpc"
         ),
-        "bare-granian": servers.start("bare-granian", sp.granian(bare, 0)),
-        "bare-uvicorn": servers.start("bare-uvicorn", sp.uvicorn(bare, 0)),
-        "naive": servers.start("naive", sp.granian("bench.bare_naive:create_app", 0)),
+        "bare-granian": servers.start("bare-granian", sp.granian(bare)),
+        "bare-uvicorn": servers.start("bare-uvicorn", sp.uvicorn(bare)),
+        "naive": servers.start("naive", sp.granian("bench.bare_naive:create_app")),
         "bare-grpc": servers.start("bare-grpc", [sys.executable, "-m", "bench.bare_grpc", "{port}"], "grpc"),
     }
 
@@ -174,9 +174,8 @@ def table(best: dict[str, Load], model_id: str, workloads: list[Workload]) -> st
         share = "" if load.hit_share is None else f"{100 * load.hit_share:.0f} %"
         ceiling = max((best[c].rps for c in w.ceiling if c in best), default=0.0)
         ratio = f"{load.rps / ceiling:.2f}" if ceiling else ("(ceiling)" if not w.ceiling else "(not run)")
-        lines.append(
-            f"| {w.label} | {load.rps:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} | {load.errors} | {share} | {ratio} |"
-        )
+        figures = f"{load.rps:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} | {load.errors}"
+        lines.append(f"| {w.label} | {figures} | {share} | {ratio} |")
     return "\n".join(lines)
 
 

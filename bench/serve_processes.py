@@ -37,27 +37,15 @@ def service_env(data_dir: Path) -> dict[str, str]:
     }
 
 
-def granian(app: str, port: int) -> list[str]:
+def granian(app: str, port: int | str = "{port}") -> list[str]:
     """`make serve-http`'s command line."""
-    return [str(BIN / "granian"), "--interface", "asgi", "--factory", "--workers", "1"] + [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        app,
-    ]
+    command = [str(BIN / "granian"), "--interface", "asgi", "--factory", "--workers", "1"]
+    return [*command, "--host", "127.0.0.1", "--port", str(port), app]
 
 
-def uvicorn(app: str, port: int) -> list[str]:
-    return [str(BIN / "uvicorn"), "--factory", app, "--loop", "uvloop", "--http", "httptools"] + [
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
+def uvicorn(app: str, port: int | str = "{port}") -> list[str]:
+    command = [str(BIN / "uvicorn"), "--factory", app, "--loop", "uvloop", "--http", "httptools"]
+    return [*command, "--no-access-log", "--log-level", "warning", "--host", "127.0.0.1", "--port", str(port)]
 
 
 @dataclass

@@ -45,7 +45,16 @@ protos: install  ## regenerate the committed gRPC modules from protos/*.proto (r
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I. --python_out=. \
 		--grpc_python_out=. --mypy_out=. --mypy_grpc_out=. protos/*.proto
 
-.PHONY: bench-serve bench-train bench-train-10m bench-training-latency
+.PHONY: bench-quality bench-serve bench-train bench-train-10m bench-training-latency
+
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	@# the bench-only extra (implicit for the ALS baseline); without it the ALS row is skipped with a note
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]' || echo "bench extra not installed: the ALS row will be skipped"
+	touch $(BENCH_STAMP)
+
+bench-quality: $(BENCH_STAMP)  ## MovieLens 100k: popularity, ALS, the service's defaults and tuned (P@10, R@10, AUC)
+	$(BIN)/python -m bench.quality
 
 bench-serve: install  ## REST and gRPC throughput/latency vs bare ceilings and a naive floor (needs MariaDB, Redis, wrk)
 	$(BIN)/python -m bench.serve

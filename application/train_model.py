@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 
 from application.job_progress import JobProgress
-from application.ports import JobScheduler
+from application.ports import EpochCallback, JobScheduler
 from application.refresh_catalogue import RefreshCatalogue
 from application.training_guard import TrainingGuard
 from application.training_pipeline import PipelineResult, TrainCommand, TrainingPipeline, TrainingPorts
@@ -29,8 +29,9 @@ CANCEL_WAIT_SECONDS = 30.0
 
 JobWork = Callable[[TrainingJob, JobProgress], Awaitable[PipelineResult]]
 """What a job does once it runs (a training, or a search then a training); ends in one version."""
+TrainingWork = Callable[[TrainingJob, EpochCallback], Awaitable[PipelineResult]]
 
-__all__ = ["JobProgress", "JobWork", "TrainCommand", "TrainModel", "TrainingPorts"]
+__all__ = ["JobProgress", "JobWork", "TrainCommand", "TrainModel", "TrainingPorts", "TrainingWork"]
 
 
 class TrainModel:
@@ -55,11 +56,11 @@ class TrainModel:
     # --- manual and startup jobs ---------------------------------------------------------
     async def execute(self, command: TrainCommand) -> TrainingJob:
         """Train and wait for the finished job (409 while another runs)."""
-        return await self.execute_work(command, self._training(command))
+        return await self.execute_work(command, self.training(command))
 
     async def submit(self, command: TrainCommand) -> TrainingJob:
         """Start a training in the background; return the running job at once."""
-        return await self.submit_work(command, self._training(command))
+        return await self.submit_work(command, self.training(command))
 
     # --- other work under the same job machinery (e.g. tuning) ----------------------------
     async def execute_work(self, command: TrainCommand, work: JobWork) -> TrainingJob:
@@ -101,7 +102,7 @@ class TrainModel:
             self._guard.release(job_id)
             return job
         command = TrainCommand(job.params, job.trigger, job.mode, job.activate)
-        return await self._run(await self._start(job), command, self._training(command))
+        return await self._run(await self._start(job), command, self.training(command))
 
     async def run_daily(self) -> TrainingJob | None:
         now = self._p.clock.now()
@@ -162,9 +163,11 @@ class TrainModel:
             raise
         return started
 
-    def _training(self, command: TrainCommand) -> JobWork:
-        async def train(job: TrainingJob, progress: JobProgress) -> PipelineResult:
-            return await self._pipeline.run(job, command, progress)
+    def training(self, command: TrainCommand) -> TrainingWork:
+        """The work of one training under `command`; a job's work may end with one (tuning does)."""
+
+        async def train(job: TrainingJob, on_epoch: EpochCallback) -> PipelineResult:
+            return await self._pipeline.run(job, command, on_epoch)
 
         return train
 

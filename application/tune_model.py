@@ -24,7 +24,7 @@ import structlog
 from application.job_progress import JobProgress
 from application.ports import InteractionSource, Tuner
 from application.train_model import JobWork, TrainCommand, TrainModel
-from application.training_pipeline import PipelineResult, TrainingPipeline
+from application.training_pipeline import PipelineResult
 from domain.training_job import JobTrigger, TrainingJob, TrainMode
 from domain.tuning import TrialState, TuneBudget, TuneOutcome, TuneProgress
 
@@ -41,11 +41,8 @@ class TuneCommand:
 
 
 class TuneModel:
-    def __init__(
-        self, train: TrainModel, pipeline: TrainingPipeline, source: InteractionSource, tuner: Tuner
-    ) -> None:
+    def __init__(self, train: TrainModel, source: InteractionSource, tuner: Tuner) -> None:
         self._train = train
-        self._pipeline = pipeline
         self._source = source
         self._tuner = tuner
 
@@ -87,7 +84,8 @@ class TuneModel:
             await progress.report(
                 SEARCH_SHARE, f"training the best trial ({outcome.best.number}) on all data"
             )
-            return await self._pipeline.run(progress.job, final, progress.between(SEARCH_SHARE, 1.0))
+            train = self._train.training(final)
+            return await train(progress.job, progress.between(SEARCH_SHARE, 1.0))
 
         return tune_then_train
 

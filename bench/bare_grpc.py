@@ -29,7 +29,7 @@ class ConstantRecommender(pb_grpc.RecommenderServicer):
 
 async def serve(port: int) -> None:
     server = grpc.aio.server()
-    pb_grpc.add_RecommenderServicer_to_server(ConstantRecommender(), server)
+    pb_grpc.add_RecommenderServicer_to_server(ConstantRecommender(), server)  # type: ignore[abstract]
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
     await server.wait_for_termination()

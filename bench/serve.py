@@ -28,6 +28,7 @@ import httpx
 from redis import Redis
 
 from bench import serve_processes as sp
+from bench.common import REPO
 from bench.serve_wrk import TITLES, USERS, Load, run_wrk, script
 
 HTTP = ("bare-granian", "bare-uvicorn")
@@ -95,10 +96,10 @@ def prepare(data_dir: Path) -> str:
     cli = [sys.executable, "-m", "entrypoints.cli"]
     url = f"mysql://root@127.0.0.1/{sp.SOURCE_DB}"
     load = [*cli, "load-movielens", "--dir", str(sp.MOVIELENS), "--url", url, "--replace"]
-    subprocess.run(load, cwd=sp.REPO, check=True, capture_output=True)
+    subprocess.run(load, cwd=REPO, check=True, capture_output=True)
     Redis.from_url(sp.REDIS_URL).flushdb()
     env = {**os.environ, **sp.service_env(data_dir)}
-    done = subprocess.run([*cli, "train"], cwd=sp.REPO, env=env, check=True, capture_output=True)
+    done = subprocess.run([*cli, "train"], cwd=REPO, env=env, check=True, capture_output=True)
     return str(json.loads(done.stdout)["model_id"])
 
 
@@ -143,7 +144,7 @@ def run(
             "32",
             str(USERS),
         ]
-        out = subprocess.run(command, cwd=sp.REPO, check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True).stdout
         result = Load(**json.loads(out))
     else:
         counted = workload.server == "service" and workload.kind.startswith("users")
@@ -179,6 +180,10 @@ def table(best: dict[str, Load], model_id: str, workloads: list[Workload]) -> st
     return "\n".join(lines)
 
 
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -187,7 +192,6 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="comma-separated workload keys")
     args = parser.parse_args()
     chosen = [w for w in WORKLOADS if not args.only or w.key in args.only.split(",")]
-    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         folder = Path(tmp)
         say("bench.serve: loading MovieLens 100k into MariaDB and training")

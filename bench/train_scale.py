@@ -112,6 +112,10 @@ def report(spec: Spec, job: dict[str, Any], dump_seconds: float, load_seconds: f
     return "\n".join(lines)
 
 
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interactions", type=int, default=1_000_000)
@@ -122,7 +126,6 @@ def main() -> None:
     args = parser.parse_args()
     spec = Spec(args.interactions, args.users, args.titles)
     target = Target(args.database)
-    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     load_seconds = ensure_loaded(spec, target, say)
     say("train_scale: timing the mysql client's dump")
     dump = client_dump_seconds(target)

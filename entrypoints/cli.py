@@ -1,4 +1,4 @@
-"""Command line: `serve`, `serve-grpc`, `train`, `demo-data`, `load-movielens`."""
+"""Command line: `serve`, `serve-grpc`, `train`, `tune`, `demo-data`, `load-movielens`."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--loss")
     train.add_argument("--learning-rate", type=float)
     train.add_argument("--no-activate", action="store_true")
+    tune = sub.add_parser("tune", help="search hyperparameters, train the best as a version, print the job")
+    tune.add_argument("--trials", type=int, default=30, help="at most this many trials (1..500)")
+    tune.add_argument("--timeout", type=int, default=900, help="search time limit in seconds (1..7200)")
+    tune.add_argument("--no-activate", action="store_true")
     demo = sub.add_parser("demo-data", help="generate the embedded demo source")
     demo.add_argument("--if-absent", action="store_true", help="do nothing when the file exists")
     demo.add_argument("--path", type=Path, default=None)
@@ -101,6 +105,30 @@ async def _train(args: argparse.Namespace) -> int:
     return 0 if job.status.value == "succeeded" else 1
 
 
+async def _tune(args: argparse.Namespace) -> int:
+    import msgspec
+
+    from application.tune_model import TuneCommand
+    from domain.errors import InvalidArgumentError
+    from domain.tuning import TuneBudget
+    from entrypoints.container import Container
+    from entrypoints.http.schemas import JobBody
+    from entrypoints.runtime import ServiceRuntime
+
+    try:
+        budget = TuneBudget(args.trials, args.timeout)
+    except InvalidArgumentError as exc:
+        print(f"tune: {exc}", file=sys.stderr)
+        return 2
+    container = Container()
+    runtime = ServiceRuntime(container)
+    await container.registry().create_schema()
+    job = await container.tune_model().execute(TuneCommand(budget, activate=not args.no_activate))
+    await runtime.stop()
+    print(json.dumps(msgspec.to_builtins(JobBody.of(job)), indent=2))
+    return 0 if job.status.value == "succeeded" else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from entrypoints.settings import load_settings
@@ -113,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         return _load_movielens(args)
     if args.command == "train":
         return asyncio.run(_train(args))
+    if args.command == "tune":
+        return asyncio.run(_tune(args))
     from entrypoints.serve import serve_all, serve_grpc
 
     if args.command == "serve-grpc":

@@ -13,6 +13,7 @@ from adapters.coalescing_cache import CoalescingCache
 from adapters.filesystem_artifacts import FilesystemArtifactStore
 from adapters.hot_training_data import SourceTablesEventMerger
 from adapters.lightfm_engine import LightFMEngine
+from adapters.lightfm_engine.tuning import LightFMTuner
 from adapters.memory_cache import InProcessRecommendationCache
 from adapters.redis_cache import RedisRecommendationCache
 from adapters.source_queries import load_query_file
@@ -41,6 +42,7 @@ from application.serving_state import ServingState
 from application.train_model import TrainModel
 from application.training_guard import TrainingGuard
 from application.training_pipeline import TrainingPipeline, TrainingPolicy, TrainingPorts
+from application.tune_model import TuneModel
 from domain.activation_policy import AutoActivate
 from domain.interaction import PositiveRule
 from entrypoints.scheduler import ApschedulerJobScheduler
@@ -120,6 +122,8 @@ class Container(containers.DeclarativeContainer):
         TrainingPipeline, training_ports, state, activate_model, training_policy
     )
     train_model = providers.Singleton(TrainModel, training_ports, training_pipeline, refresh_catalogue, guard)
+    tuner = providers.Singleton(LightFMTuner, rule=rule, threads=settings.provided.train_threads)
+    tune_model = providers.Singleton(TuneModel, train_model, training_source, tuner)
     scheduler = providers.Singleton(
         ApschedulerJobScheduler, train_model, settings.provided.train_cron, settings.provided.zone
     )

@@ -33,6 +33,7 @@ DEPENDENCIES = (
     "relevant_titles",
     "check_health",
     "train_model",
+    "tune_model",
     "model_queries",
     "job_queries",
     "activate_model",

@@ -13,9 +13,11 @@ from application.activate_model import ActivateModel
 from application.invalidate_cache import InvalidateCache
 from application.model_views import JobQueries, ModelQueries
 from application.train_model import TrainModel
+from application.tune_model import TuneCommand, TuneModel
 from domain.errors import InvalidArgumentError
 from domain.ids import MAX_ID
 from domain.training_job import JobTrigger
+from domain.tuning import DEFAULT_TIMEOUT_SECONDS, DEFAULT_TRIALS, MAX_TIMEOUT_SECONDS, MAX_TRIALS, TuneBudget
 from entrypoints.http.auth import admin_guard
 from entrypoints.http.schemas import (
     Invalidated,
@@ -67,6 +69,21 @@ async def _schedule(train: TrainModel, options: TrainOptions, when: str, zone: t
     return ScheduledBody(job.job_id, iso(job.scheduled_at) or "", job.status.value)
 
 
+TUNE_DOC = (
+    "202 with the running job (trigger tune): an Optuna search over the /admin/train parameters on a "
+    "validation split of the training data, bounded by n_trials and timeout_seconds, then the best "
+    "trial trained on all data and registered with the search history in its metrics (tune_*). "
+    "Activates like a manual training (activate, default true). Another training running: 409."
+)
+Trials = Annotated[int, QueryParameter(ge=1, le=MAX_TRIALS, description=f"default {DEFAULT_TRIALS}")]
+Timeout = Annotated[
+    int,
+    QueryParameter(
+        ge=1, le=MAX_TIMEOUT_SECONDS, description=f"search time limit; default {DEFAULT_TIMEOUT_SECONDS}"
+    ),
+]
+
+
 class AdminController(Controller):
     path = "/admin"
     tags = ["admin"]
@@ -108,6 +125,22 @@ class AdminController(Controller):
         data: JSONBody[TrainBody | None] = None,
     ) -> ScheduledBody:
         return await _schedule(train_model, options.merged_with(data), scheduled_at, zone)
+
+    @post(
+        "/tune",
+        status_code=202,
+        summary="Tune the hyperparameters, then train the best",
+        description=TUNE_DOC,
+    )
+    async def tune(
+        self,
+        tune_model: NamedDependency[TuneModel],
+        n_trials: Trials = DEFAULT_TRIALS,
+        timeout_seconds: Timeout = DEFAULT_TIMEOUT_SECONDS,
+        activate: Annotated[bool, QueryParameter(description="activate the best model; default true")] = True,
+    ) -> JobAccepted:
+        job = await tune_model.submit(TuneCommand(TuneBudget(n_trials, timeout_seconds), activate))
+        return JobAccepted(job.job_id, job.status.value)
 
     @delete("/jobs/{job_id:str}", status_code=200, summary="Cancel a scheduled or running job")
     async def cancel_job(self, train_model: NamedDependency[TrainModel], job_id: FromPath[str]) -> JobBody:

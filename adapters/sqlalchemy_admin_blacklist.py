@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.registry_rows import to_stamp
 from adapters.registry_tables import admin_blacklist, metadata
-from adapters.sqlalchemy_engines import describe_failure
+from adapters.sqlalchemy_engines import registry_connection
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
-from domain.errors import RegistryUnavailableError
 
 
 def _utc_now() -> datetime:
@@ -56,11 +54,5 @@ class SqlAlchemyAdminBlacklist:
         """Release pooled connections (the engine may be the registry's: disposing twice is harmless)."""
         await self._engine.dispose()
 
-    @asynccontextmanager
-    async def _connection(self, write: bool = False) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self._engine.begin() if write else self._engine.connect() as conn:
-                yield conn
-        except (SQLAlchemyError, OSError) as exc:
-            reason = describe_failure(self._engine, exc)
-            raise RegistryUnavailableError(f"the admin blacklist cannot be used ({reason})") from None
+    def _connection(self, write: bool = False) -> AbstractAsyncContextManager[AsyncConnection]:
+        return registry_connection(self._engine, "the admin blacklist cannot be used", write)

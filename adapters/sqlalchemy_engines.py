@@ -7,15 +7,18 @@ short connect timeout; source connections are read-only sessions in UTC with a l
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from adapters.source_queries import MYSQL_SESSION_SQL
+from domain.errors import RegistryUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POOL_RECYCLE_SECONDS = 1800
@@ -131,3 +134,15 @@ def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor.execute(pragma)
     finally:
         cursor.close()
+
+
+@asynccontextmanager
+async def registry_connection(
+    engine: AsyncEngine, what: str, write: bool = False
+) -> AsyncIterator[AsyncConnection]:
+    """A registry connection (a transaction when `write`); failures become RegistryUnavailableError."""
+    try:
+        async with engine.begin() if write else engine.connect() as conn:
+            yield conn
+    except (SQLAlchemyError, OSError) as exc:
+        raise RegistryUnavailableError(f"{what} ({describe_failure(engine, exc)})") from None

@@ -10,18 +10,16 @@ survives a crash of the process and of the machine.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, insert, select, text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.registry_rows import from_stamp, to_stamp
 from adapters.registry_tables import hot_events, metadata
-from adapters.sqlalchemy_engines import create_engine_for, describe_failure, is_sqlite
+from adapters.sqlalchemy_engines import create_engine_for, is_sqlite, registry_connection
 from domain.errors import RegistryUnavailableError
 from domain.interaction import Interaction
 
@@ -105,14 +103,8 @@ class SqlAlchemyHotEventStore:
                 raise
             _release(batch, None)
 
-    @asynccontextmanager
-    async def _connection(self, write: bool = False) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self._engine.begin() if write else self._engine.connect() as conn:
-                yield conn
-        except (SQLAlchemyError, OSError) as exc:
-            reason = describe_failure(self._engine, exc)
-            raise RegistryUnavailableError(f"hot events cannot be stored or read ({reason})") from None
+    def _connection(self, write: bool = False) -> AbstractAsyncContextManager[AsyncConnection]:
+        return registry_connection(self._engine, "hot events cannot be stored or read", write)
 
 
 def _unavailable(exc: BaseException) -> RegistryUnavailableError:

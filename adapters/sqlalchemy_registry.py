@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy import Table, delete, select, text, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.registry_migrations import upgrade_to_head
 from adapters.registry_rows import job_to_row, row_to_job, row_to_version, version_to_row
 from adapters.registry_tables import ACTIVE_MODEL_KEY, jobs, model_versions, registry_state
-from adapters.sqlalchemy_engines import describe_failure
-from domain.errors import RegistryUnavailableError
+from adapters.sqlalchemy_engines import registry_connection
 from domain.model_version import ModelVersion
 from domain.training_job import TrainingJob
 
@@ -102,14 +100,8 @@ class SqlAlchemyModelRegistry:
             else:
                 await _update_or_insert(conn, table, values, key, changes)
 
-    @asynccontextmanager
-    async def _connection(self, write: bool = False) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self._engine.begin() if write else self._engine.connect() as conn:
-                yield conn
-        except (SQLAlchemyError, OSError) as exc:
-            reason = describe_failure(self._engine, exc)
-            raise RegistryUnavailableError(f"the model registry cannot be used ({reason})") from None
+    def _connection(self, write: bool = False) -> AbstractAsyncContextManager[AsyncConnection]:
+        return registry_connection(self._engine, "the model registry cannot be used", write)
 
 
 async def _update_or_insert(

@@ -48,7 +48,9 @@ class RecommendForUser:
     async def execute(self, query: RecommendQuery) -> Recommendations:
         model = self._state.model
         recent = self._hot.recent(query.user_id) if self._hot else frozenset()
-        banned = self._state.ineligible | query.exclude | recent
+        banned = self._state.ineligible
+        if query.exclude or recent:  # a union copies the whole ineligible set: only when needed
+            banned = banned | query.exclude | recent
         if model is not None:
             known = model.scorer.knows_user(query.user_id)
             kind = ListSource.MODEL if known else ListSource.COLD_START

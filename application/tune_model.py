@@ -72,19 +72,11 @@ class TuneModel:
                 best_value=outcome.best.value,
                 params=outcome.best.params.to_dict(),
             )
-            final = TrainCommand(
-                outcome.best.params,
-                JobTrigger.TUNE,
-                TrainMode.FULL,
-                command.activate,
-                extra_metrics=tune_metrics(outcome),
-                extra={"tune": tune_history(outcome, budget)},
-            )
             progress.job = dataclasses.replace(progress.job, params=outcome.best.params)
             await progress.report(
                 SEARCH_SHARE, f"training the best trial ({outcome.best.number}) on all data"
             )
-            train = self._train.training(final)
+            train = self._train.training(_final_command(outcome, command))
             return await train(progress.job, progress.between(SEARCH_SHARE, 1.0))
 
         return tune_then_train
@@ -92,6 +84,18 @@ class TuneModel:
 
 def _job_command(command: TuneCommand) -> TrainCommand:
     return TrainCommand(trigger=JobTrigger.TUNE, activate=command.activate)
+
+
+def _final_command(outcome: TuneOutcome, command: TuneCommand) -> TrainCommand:
+    """The best trial's parameters through the normal pipeline, the search recorded with the version."""
+    return TrainCommand(
+        outcome.best.params,
+        JobTrigger.TUNE,
+        TrainMode.FULL,
+        command.activate,
+        extra_metrics=tune_metrics(outcome),
+        extra={"tune": tune_history(outcome, command.budget)},
+    )
 
 
 def _search_fraction(where: TuneProgress, budget: TuneBudget) -> float:

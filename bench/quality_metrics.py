@@ -49,3 +49,15 @@ def _batch(
     wins = pos_rank_sum - n_held * (n_held + 1) / 2
     auc = np.divide(wins, n_held * n_neg, out=np.zeros(len(users)), where=n_neg > 0)
     return np.array([(hits / k).sum(), (hits / n_held).sum(), auc.sum()])
+
+
+def list_metrics(lists: sp.csr_matrix, test: sp.csr_matrix, k: int = K) -> dict[str, float]:
+    """precision@k and recall@k of given lists (bool, at most k titles per user) on `test`."""
+    users = np.flatnonzero(np.diff(test.indptr))
+    hits = np.asarray(lists[users].multiply(test[users]).sum(axis=1), dtype=np.float64).ravel()
+    n_held = np.diff(test.indptr)[users].astype(np.float64)
+    n = max(len(users), 1)
+    return {
+        f"precision_at_{k}": float((hits / k).sum() / n),
+        f"recall_at_{k}": float((hits / n_held).sum() / n),
+    }

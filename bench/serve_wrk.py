@@ -18,8 +18,8 @@ TITLES = 1682
 REQUESTS = {
     # a random known user, list cached after the warm-up
     "users": f'return wrk.format("GET", "/titles/recommendations?user_id=" .. math.random(1, {USERS}))',
-    # every user in turn, the whole cache invalidated before each pass: every list is computed
-    "users_sweep": f"""local user = counter % ({USERS} + 1)
+    # the whole cache invalidated, then every user in turn, again and again: every list is computed
+    "users_sweep": f"""local user = (counter - 1) % ({USERS} + 1)
   if user == 0 then return wrk.format("POST", "/admin/cache/invalidate") end
   return wrk.format("GET", "/titles/recommendations?user_id=" .. user)""",
     "titles": f'return wrk.format("GET", "/titles/relevant?title_id=" .. math.random(1, {TITLES}))',

@@ -23,6 +23,8 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parents[1]
 MYSQL_URL = os.environ.get("REC_TEST_MYSQL_URL", "mysql+asyncmy://root@127.0.0.1:3306/test")
 REDIS_URL = os.environ.get("REC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
 def _movielens_dir() -> Path:
     """REC_TEST_MOVIELENS_DIR, else the workplace's shared copy beside the clone or at /work/shared."""
     if os.environ.get("REC_TEST_MOVIELENS_DIR"):

@@ -110,6 +110,12 @@ def csr_from_parts(arrays: Mapping[str, Any], prefix: str) -> sp.csr_matrix:
     )
 
 
+def feature_scale_of(bundle: ArtifactBundle) -> float:
+    """The factor named features were trained with (`prepare.py`); 1 for models written before it."""
+    training = bundle.meta.get("training") or {}
+    return float(training.get("named_feature_scale", 1.0))
+
+
 def check_bundle(bundle: ArtifactBundle) -> None:
     """Raise ArtifactError unless the bundle is one this module wrote."""
     if bundle.meta.get("format") != FORMAT or bundle.meta.get("format_version") != FORMAT_VERSION:

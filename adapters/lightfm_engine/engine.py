@@ -20,12 +20,12 @@ import numpy as np
 from lightfm import LightFM
 
 from adapters.lightfm_engine.assess import Mode, Plan, Role, finish, score
-from adapters.lightfm_engine.bundle import check_bundle, to_bundle
+from adapters.lightfm_engine.bundle import check_bundle, feature_scale_of, to_bundle
 from adapters.lightfm_engine.evaluate import auc_sample, pair_matrix, split_holdout
 from adapters.lightfm_engine.fitting import FitInputs, check_finite, fit_epoch, fit_inputs, new_model
 from adapters.lightfm_engine.forward import cutoff_micros, plan_forward
 from adapters.lightfm_engine.partial import effective_params, grown_model
-from adapters.lightfm_engine.prepare import Prepared, prepare
+from adapters.lightfm_engine.prepare import NAMED_FEATURE_SCALE, Prepared, prepare
 from adapters.lightfm_engine.scorer import NumpyScorer
 from adapters.lightfm_engine.snapshot import to_snapshot
 from adapters.source_tables import SourceTables
@@ -56,6 +56,7 @@ class LightFMEngine(RecommenderEngine):
         holdout_fraction: float = 0.2,
         auc_max_users: int = 2000,
         shared_forward_fit: bool = False,
+        feature_scale: float = NAMED_FEATURE_SCALE,
     ) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
@@ -67,6 +68,7 @@ class LightFMEngine(RecommenderEngine):
         self._holdout_fraction = holdout_fraction
         self._auc_max_users = auc_max_users
         self._shared_forward = shared_forward_fit
+        self._feature_scale = feature_scale
 
     async def train(
         self,
@@ -84,7 +86,8 @@ class LightFMEngine(RecommenderEngine):
         requested = params
         if base is not None:
             params = effective_params(base, params)
-        prepared = await asyncio.to_thread(prepare, data, self._rule, params.normalize_features)
+        scale = self._feature_scale if base is None else feature_scale_of(base)  # partial: the base's
+        prepared = await asyncio.to_thread(prepare, data, self._rule, params.normalize_features, scale)
         if prepared.n_positives == 0:
             raise TrainingFailedError(
                 "the source holds no positive interactions (known int_type, ratings at or above the "
@@ -102,6 +105,7 @@ class LightFMEngine(RecommenderEngine):
             "threads": self._threads,
             "shared_forward_fit": self._shared_forward,
             "data_cutoff": data.cutoff.isoformat() if data.cutoff else None,
+            "named_feature_scale": scale,
             "forward_cutoff": forward.cutoff.isoformat() if forward else None,
         }
         if base is None:

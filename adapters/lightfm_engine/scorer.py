@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
-from adapters.lightfm_engine.bundle import check_bundle, csr_from_parts
+from adapters.lightfm_engine.bundle import check_bundle, csr_from_parts, feature_scale_of
 from adapters.lightfm_engine.fold_in import fold_in, step_size
 from adapters.lightfm_engine.prepare import normalize_rows
 from adapters.lightfm_engine.vectors import F32, augment, representations, unit_rows
@@ -21,6 +22,21 @@ from domain.recommendation import RankedList
 Ids = npt.NDArray[np.int64]
 _EMPTY = RankedList((), ())
 MAX_FOLDED_USERS = 100_000  # users whose representation hot events changed, least recent dropped first
+_blas_pinned = False
+
+
+def pin_blas_to_one_thread() -> None:
+    """One BLAS thread for the whole process, once.
+
+    A request's product is one user against every title (20k x 102 floats: about 0.3 ms on one
+    core). OpenBLAS splits it over every core and then waits for the slowest: on this 2-core
+    machine, loaded by the other requests and a training, that took 2.6-5 ms instead of 0.3-0.5.
+    Training's own parallelism is explicit (REC_TRAIN_THREADS), so this leaves a core for serving.
+    """
+    global _blas_pinned
+    if not _blas_pinned:
+        threadpool_limits(limits=1, user_api="blas")
+        _blas_pinned = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +73,9 @@ class NumpyScorer(Scorer):
         user_feature_names: Sequence[str] = (),
         item_feature_names: Sequence[str] = (),
         normalize_features: bool = False,
+        feature_scale: float = 1.0,
     ) -> None:
+        pin_blas_to_one_thread()
         users = np.asarray(user_ids, dtype=np.int64)
         titles = np.asarray(title_ids, dtype=np.int64)
         user_order, item_order = np.argsort(users, kind="stable"), np.argsort(titles, kind="stable")
@@ -70,8 +88,11 @@ class NumpyScorer(Scorer):
         item_aug = augment(item_latent, item_bias, user_side=False)
         self._items = _Items(_frozen(titles[item_order]), item_aug, unit_rows(item_latent))
         self._normalize = normalize_features
-        self._user_named = _NamedFeatures(user_feature_names, user_embeddings, user_biases, len(users))
-        self._item_named = _NamedFeatures(item_feature_names, item_embeddings, item_biases, len(titles))
+        scale = feature_scale
+        self._user_named = _NamedFeatures(user_feature_names, user_embeddings, user_biases, len(users), scale)
+        self._item_named = _NamedFeatures(
+            item_feature_names, item_embeddings, item_biases, len(titles), scale
+        )
         self._folded: OrderedDict[int, F32] = OrderedDict()
         self._lock = threading.Lock()  # one writer of the overlays at a time
         self._fold_rate = step_size(item_aug)
@@ -92,6 +113,7 @@ class NumpyScorer(Scorer):
             user_feature_names=meta.get("user_feature_names", ()),
             item_feature_names=meta.get("item_feature_names", ()),
             normalize_features=bool(meta.get("normalize_features", False)),
+            feature_scale=feature_scale_of(bundle),
         )
 
     # --- lookups ----------------------------------------------------------------------
@@ -245,15 +267,23 @@ def _top(items: _Items, scores: F32, n: int, banned: npt.NDArray[np.int64]) -> R
 
 
 class _NamedFeatures:
-    """Embeddings of one side's named features, to represent ids the model has never seen."""
+    """Embeddings of one side's named features, to represent ids the model has never seen.
 
-    def __init__(self, names: Sequence[str], embeddings: F32, biases: F32, n_ids: int) -> None:
+    Source weights are multiplied by `scale`, as the model's training did (`prepare.py`).
+    """
+
+    def __init__(self, names: Sequence[str], embeddings: F32, biases: F32, n_ids: int, scale: float) -> None:
+        self._scale = scale
         self._column = {name: j for j, name in enumerate(names)}
         self._embeddings = np.asarray(embeddings, dtype=np.float32)[n_ids:]
         self._biases = np.asarray(biases, dtype=np.float32)[n_ids:]
 
     def vector(self, features: Mapping[str, float], normalize: bool) -> tuple[F32, float] | None:
-        pairs = [(self._column[name], w) for name, w in features.items() if name in self._column and w]
+        pairs = [
+            (self._column[name], w * self._scale)
+            for name, w in features.items()
+            if name in self._column and w
+        ]
         if not pairs:
             return None
         cols = np.array([c for c, _ in pairs], dtype=np.int64)

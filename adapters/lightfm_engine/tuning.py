@@ -22,7 +22,7 @@ from lightfm import LightFM
 
 from adapters.lightfm_engine.evaluate import model_vectors, ranking_metrics
 from adapters.lightfm_engine.fitting import fit_epoch, fit_inputs, new_model
-from adapters.lightfm_engine.prepare import Prepared, prepare
+from adapters.lightfm_engine.prepare import NAMED_FEATURE_SCALE, Prepared, prepare
 from adapters.lightfm_engine.tuning_space import STARTING_POINTS, suggest
 from adapters.lightfm_engine.tuning_split import ValidationSplit, validation_split
 from adapters.source_tables import SourceTables
@@ -48,8 +48,15 @@ class TunerSettings:
 
 
 class LightFMTuner(Tuner):
-    def __init__(self, rule: PositiveRule, threads: int = 1, settings: TunerSettings | None = None) -> None:
+    def __init__(
+        self,
+        rule: PositiveRule,
+        threads: int = 1,
+        settings: TunerSettings | None = None,
+        feature_scale: float = NAMED_FEATURE_SCALE,
+    ) -> None:
         self.rule = rule
+        self.feature_scale = feature_scale  # the engine's: trials see the data as its fits do
         self.threads = threads
         self.settings = settings or TunerSettings()
 
@@ -128,7 +135,7 @@ class _Search:
     async def _prepared_for(self, normalize: bool) -> Prepared:
         if normalize not in self._prepared:
             self._prepared[normalize] = await asyncio.to_thread(
-                prepare, self._data, self.tuner.rule, normalize
+                prepare, self._data, self.tuner.rule, normalize, self.tuner.feature_scale
             )
         return self._prepared[normalize]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -51,6 +52,10 @@ def create_app(container: Container, *, manage_runtime: bool = True) -> Litestar
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         if manage_runtime:
             await runtime.start()
+        # Everything built at start (container, app, model, catalogue) is kept for the process's life:
+        # out of the collector's sight, a full collection no longer walks it (it took ~120 ms, the
+        # p99 of cached requests, several times a second under load).
+        gc.freeze()
         try:
             yield
         finally:

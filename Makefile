@@ -62,8 +62,8 @@ bench-serve: install  ## REST and gRPC throughput/latency vs bare ceilings and a
 bench-train: install  ## 1M synthetic interactions in MariaDB (database rec_bench), one timed training
 	$(BIN)/python -m bench.train_scale --interactions 1000000
 
-bench-train-10m: install  ## the same at 10M interactions (database rec_bench_10m; takes long)
-	$(BIN)/python -m bench.train_scale --interactions 10000000 --database rec_bench_10m
+bench-train-10m: install  ## the same at 10M interactions (database rec_bench_10m; hours; EPOCHS=1 for a quick pass)
+	$(BIN)/python -m bench.train_scale --interactions 10000000 --database rec_bench_10m $(if $(EPOCHS),--epochs $(EPOCHS))
 
 bench-training-latency: install  ## p50/p99 of recommendations with and without a training in the process
 	$(BIN)/python -m bench.latency_during_training

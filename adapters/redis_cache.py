@@ -20,7 +20,9 @@ the script use redis-py. TLS (`rediss://`) uses redis-py throughout.
 
 from __future__ import annotations
 
+import sys
 import time
+from array import array
 from collections import OrderedDict
 from typing import Any
 
@@ -31,7 +33,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from adapters.redis_pipelined import PipelinedRedis, RespError
+from adapters.redis_pipelined import PipelinedRedis, RespError, bulk, pack
 from application.ports import CacheKey
 from domain.errors import CacheUnavailableError
 from domain.recommendation import RankedList
@@ -60,13 +62,19 @@ def encode(value: RankedList) -> bytes:
 
 
 def decode(blob: bytes) -> RankedList | None:
+    """The list packed by `encode`; None for anything else. (`array` is ~20 % cheaper than numpy
+    here: a request decodes 300 ids and scores.)"""
     body = memoryview(blob)[len(MAGIC) :]
     if not blob.startswith(MAGIC) or len(body) % (_ID.itemsize + _SCORE.itemsize):
         return None
     n = len(body) // (_ID.itemsize + _SCORE.itemsize)
-    ids = np.frombuffer(body, dtype=_ID, count=n)
-    scores = np.frombuffer(body, dtype=_SCORE, count=n, offset=n * _ID.itemsize)
-    return RankedList(tuple(ids.tolist()), tuple(scores.tolist()))
+    ids, scores = array("q"), array("f")
+    ids.frombytes(body[: n * _ID.itemsize])
+    scores.frombytes(body[n * _ID.itemsize :])
+    if sys.byteorder != "little":
+        ids.byteswap()
+        scores.byteswap()
+    return RankedList(tuple(ids), tuple(scores))
 
 
 def connect(url: str) -> Redis:
@@ -107,6 +115,10 @@ class RedisRecommendationCache:
         self._prefix = prefix
         self._get_list = client.register_script(_GET_SCRIPT)
         self._fast = pipelined_twin(client)
+        # EVALSHA sha numkeys ns-key [generation-key] list-prefix subject: the constant parts, packed once
+        namespace, sha = self._namespace_key, self._get_list.sha
+        self._get_heads = {n: pack(["EVALSHA", sha, n, namespace], size=4 + n + 1) for n in (1, 2)}
+        self._list_prefix = bulk(f"{prefix}:v:")
         self._pending: OrderedDict[CacheKey, str] = OrderedDict()
         self._retry_at = 0.0
 
@@ -180,7 +192,10 @@ class RedisRecommendationCache:
         args = [f"{self._prefix}:v:", f"{key.kind}:{key.model_id}:{key.subject_id}"]
         found: Any = None
         if self._fast is not None:
-            found = await self._fast.call("EVALSHA", self._get_list.sha, len(keys), *keys, *args)
+            command = b"".join(
+                [self._get_heads[len(keys)], *map(bulk, keys[1:]), self._list_prefix, bulk(args[1])]
+            )
+            found = (await self._fast.call_packed(command))[0]
             if isinstance(found, RespError):
                 if not str(found).startswith("NOSCRIPT"):
                     raise found

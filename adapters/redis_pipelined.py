@@ -25,13 +25,15 @@ class RespError(Exception):
     """An error reply, e.g. `NOSCRIPT No matching script`."""
 
 
-def pack(args: Sequence[bytes | str | int]) -> bytes:
-    """One command in RESP2 (an array of bulk strings)."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        parts.append(b"$%d\r\n%b\r\n" % (len(data), data))
-    return b"".join(parts)
+def pack(args: Sequence[bytes | str | int], size: int | None = None) -> bytes:
+    """One command in RESP2 (an array of bulk strings); with `size`, the head of a command of that
+    many arguments, the rest to be appended with `bulk`."""
+    return b"*%d\r\n" % (len(args) if size is None else size) + b"".join(bulk(arg) for arg in args)
+
+
+def bulk(arg: bytes | str | int) -> bytes:
+    data = arg if isinstance(arg, bytes) else str(arg).encode()
+    return b"$%d\r\n%b\r\n" % (len(data), data)
 
 
 def parse(buffer: bytes | bytearray, pos: int) -> tuple[Reply, int]:
@@ -131,11 +133,15 @@ class PipelinedRedis:
 
     async def call_many(self, commands: Sequence[Sequence[bytes | str | int]]) -> list[Reply]:
         """Send commands back to back; return their replies in order."""
+        return await self.call_packed(b"".join(pack(command) for command in commands), len(commands))
+
+    async def call_packed(self, payload: bytes, commands: int = 1) -> list[Reply]:
+        """Send `commands` commands already packed (see `pack`); return their replies in order."""
         if self._transport is None:
             await self._connect()
         loop = asyncio.get_running_loop()
-        futures = [loop.create_future() for _ in commands]
-        self._send(b"".join(pack(command) for command in commands), futures)
+        futures = [loop.create_future() for _ in range(commands)]
+        self._send(payload, futures)
         return [await future for future in futures]
 
     async def close(self) -> None:

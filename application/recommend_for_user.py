@@ -7,6 +7,7 @@ blacklist, inactive titles, `exclude` and this process's recent hot titles are a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -100,7 +101,8 @@ class RecommendForUser:
 
     async def _seen(self, user_id: int) -> frozenset[int]:
         """Source interactions of any type, plus hot events (every process reads the store)."""
-        seen = await self._source.seen_titles(user_id)
         if self._hot is None:
-            return seen
-        return seen | await self._hot.titles_of(user_id)
+            return await self._source.seen_titles(user_id)
+        # Two databases (source, registry): ask both at once, a miss waits for the slower only.
+        seen, hot = await asyncio.gather(self._source.seen_titles(user_id), self._hot.titles_of(user_id))
+        return seen | hot

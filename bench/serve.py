@@ -21,7 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -86,7 +86,7 @@ WORKLOADS = (
 )
 
 
-def prepare(data_dir: Path) -> str:
+def prepare(data_dir: Path, root: Path | None) -> str:
     """Source and registry in MariaDB, an empty Redis database, one trained model; its id."""
     sql = f"DROP DATABASE IF EXISTS {sp.REGISTRY_DB}; CREATE DATABASE {sp.REGISTRY_DB}; "
     subprocess.run(
@@ -96,20 +96,21 @@ def prepare(data_dir: Path) -> str:
     cli = [sys.executable, "-m", "entrypoints.cli"]
     url = f"mysql://root@127.0.0.1/{sp.SOURCE_DB}"
     load = [*cli, "load-movielens", "--dir", str(sp.MOVIELENS), "--url", url, "--replace"]
-    subprocess.run(load, cwd=REPO, check=True, capture_output=True)
+    env = {**os.environ, **sp.service_env(data_dir), **sp.code_env(root)}
+    subprocess.run(load, cwd=root or REPO, env=env, check=True, capture_output=True)
     Redis.from_url(sp.REDIS_URL).flushdb()
-    env = {**os.environ, **sp.service_env(data_dir)}
-    done = subprocess.run([*cli, "train"], cwd=REPO, env=env, check=True, capture_output=True)
+    done = subprocess.run([*cli, "train"], cwd=root or REPO, env=env, check=True, capture_output=True)
     return str(json.loads(done.stdout)["model_id"])
 
 
-def start_all(servers: sp.Servers) -> dict[str, sp.Server]:
+def start_all(servers: sp.Servers, root: Path | None) -> dict[str, sp.Server]:
     bare = "bench.bare_litestar:create_app"
+    grpc_service = [sys.executable, "-m", "entrypoints.cli", "serve-grpc"]
     return {
-        "service": servers.start("service", sp.granian("entrypoints.http.app:create_app_from_env")),
-        "grpc": servers.start(
-            "service-grpc", [sys.executable, "-m", "entrypoints.cli", "serve-grpc"], "grpc"
+        "service": servers.start(
+            "service", sp.granian("entrypoints.http.app:create_app_from_env"), root=root
         ),
+        "grpc": servers.start("service-grpc", grpc_service, "grpc", root=root),
         "bare-granian": servers.start("bare-granian", sp.granian(bare)),
         "bare-uvicorn": servers.start("bare-uvicorn", sp.uvicorn(bare)),
         "naive": servers.start("naive", sp.granian("bench.bare_naive:create_app")),
@@ -133,7 +134,10 @@ def run(
 ) -> Load:
     if workload.warm:
         warm(service_url, workload.warm)
+    if workload.kind == "users_sweep":
+        httpx.post(f"{service_url}/admin/cache/invalidate", timeout=30).raise_for_status()
     recorder = _profile(server, workload.key, seconds) if profile else None
+    cpu_before = server.cpu_seconds()
     if workload.kind == "grpc":
         command = [
             sys.executable,
@@ -149,9 +153,10 @@ def run(
     else:
         counted = workload.server == "service" and workload.kind.startswith("users")
         result = run_wrk(server.url, script(folder, workload.kind, counted), seconds)
+    cpu = server.cpu_seconds() - cpu_before
     if recorder is not None:
         recorder.wait()
-    return result
+    return replace(result, cpu_seconds=cpu)
 
 
 def _profile(server: sp.Server, key: str, seconds: float) -> subprocess.Popen[bytes]:
@@ -167,8 +172,9 @@ def table(best: dict[str, Load], model_id: str, workloads: list[Workload]) -> st
     lines = [
         f"Model {model_id} (MovieLens 100k, default parameters). Best of the rounds per row.",
         "",
-        "| workload | req/s | p50 ms | p99 ms | errors | cached share | ratio to its ceiling |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| workload | req/s | p50 ms | p99 ms | errors | cached share | server CPU per request | "
+        "ratio to its ceiling |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for w in workloads:
         load = best[w.key]
@@ -176,7 +182,8 @@ def table(best: dict[str, Load], model_id: str, workloads: list[Workload]) -> st
         ceiling = max((best[c].rps for c in w.ceiling if c in best), default=0.0)
         ratio = f"{load.rps / ceiling:.2f}" if ceiling else ("(ceiling)" if not w.ceiling else "(not run)")
         figures = f"{load.rps:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} | {load.errors}"
-        lines.append(f"| {w.label} | {figures} | {share} | {ratio} |")
+        cpu = f"{1e6 * load.cpu_seconds / load.requests:,.0f} us" if load.requests else ""
+        lines.append(f"| {w.label} | {figures} | {share} | {cpu} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -190,22 +197,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--profile", default=None, help="workload key, e.g. service:cached")
     parser.add_argument("--only", default=None, help="comma-separated workload keys")
+    parser.add_argument(
+        "--service-root", type=Path, default=None, help="run the service from this source tree (before/after)"
+    )
     args = parser.parse_args()
     chosen = [w for w in WORKLOADS if not args.only or w.key in args.only.split(",")]
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         folder = Path(tmp)
         say("bench.serve: loading MovieLens 100k into MariaDB and training")
-        model_id = prepare(folder)
+        model_id = prepare(folder, args.service_root)
         servers = sp.Servers(sp.service_env(folder))
         try:
-            started = start_all(servers)
+            started = start_all(servers, args.service_root)
             servers.wait_ready()
             best: dict[str, Load] = {}
             for round_number in range(args.rounds):
                 for w in chosen:
                     profile = round_number == 0 and w.key == args.profile
                     load = run(w, started[w.server], started["service"].url, folder, args.seconds, profile)
-                    say(f"round {round_number + 1} {w.key}: {load.rps:,.0f} req/s, p50 {load.p50_ms:.2f} ms")
+                    cpu = 100 * load.cpu_seconds / load.seconds
+                    figures = f"{load.rps:,.0f} req/s, p50 {load.p50_ms:.2f} ms, server CPU {cpu:.0f} %"
+                    say(f"round {round_number + 1} {w.key}: {figures}")
                     if w.key not in best or load.rps > best[w.key].rps:
                         best[w.key] = load
         finally:

@@ -37,6 +37,11 @@ def service_env(data_dir: Path) -> dict[str, str]:
     }
 
 
+def code_env(root: Path | None) -> dict[str, str]:
+    """Import the project from `root` (ahead of this tree's editable install) when given."""
+    return {"PYTHONPATH": str(root)} if root else {}
+
+
 def granian(app: str, port: int | str = "{port}") -> list[str]:
     """`make serve-http`'s command line."""
     command = [str(BIN / "granian"), "--interface", "asgi", "--factory", "--workers", "1"]
@@ -63,6 +68,14 @@ class Server:
     def target(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process and its children so far."""
+        total = 0
+        for pid in self.worker_pids():
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(stat[11]) + int(stat[12])  # utime, stime (fields 14 and 15)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def worker_pids(self) -> list[int]:
         """The process and its children (Granian serves from a child process)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -75,13 +88,18 @@ class Servers:
     env: dict[str, str]
     started: list[Server] = field(default_factory=list)
 
-    def start(self, name: str, command: list[str], kind: str = "http", port: int | None = None) -> Server:
+    def start(self, name: str, command: list[str], kind: str = "http", root: Path | None = None) -> Server:
+        """Start `command` ("{port}" replaced by a free port); with `root`, the service's code is
+        imported from that tree instead of this one (for a before/after comparison)."""
         LOGS.mkdir(exist_ok=True)
-        port = port or free_port()
+        port = free_port()
         command = [part.replace("{port}", str(port)) for part in command]
         env = {**os.environ, **self.env, "REC_HTTP_PORT": str(port), "REC_GRPC_PORT": str(port)}
+        env.update(code_env(root))
         with (LOGS / f"{name}.log").open("wb") as log:
-            process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                command, cwd=root or REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         server = Server(name, process, port, kind)
         self.started.append(server)
         return server

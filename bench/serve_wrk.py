@@ -18,8 +18,9 @@ TITLES = 1682
 REQUESTS = {
     # a random known user, list cached after the warm-up
     "users": f'return wrk.format("GET", "/titles/recommendations?user_id=" .. math.random(1, {USERS}))',
-    # the whole cache invalidated, then every user in turn, again and again: every list is computed
-    "users_sweep": f"""local user = (counter - 1) % ({USERS} + 1)
+    # every user in turn, the whole cache invalidated after each pass (and by the harness before the
+    # first: wrk consumes one `request()` call without sending it): every list is computed
+    "users_sweep": f"""local user = counter % ({USERS} + 1)
   if user == 0 then return wrk.format("POST", "/admin/cache/invalidate") end
   return wrk.format("GET", "/titles/recommendations?user_id=" .. user)""",
     "titles": f'return wrk.format("GET", "/titles/relevant?title_id=" .. math.random(1, {TITLES}))',
@@ -65,6 +66,7 @@ class Load:
     p99_ms: float
     hits: int = 0
     misses: int = 0
+    cpu_seconds: float = 0.0  # the server's, measured by the caller
 
     @property
     def rps(self) -> float:

@@ -22,7 +22,14 @@ from lightfm import LightFM
 from adapters.lightfm_engine.assess import Mode, Plan, Role, finish, score
 from adapters.lightfm_engine.bundle import check_bundle, feature_scale_of, to_bundle
 from adapters.lightfm_engine.evaluate import auc_sample, pair_matrix, split_holdout
-from adapters.lightfm_engine.fitting import FitInputs, check_finite, fit_epoch, fit_inputs, new_model
+from adapters.lightfm_engine.fitting import (
+    USER_BALANCE,
+    FitInputs,
+    check_finite,
+    fit_epoch,
+    fit_inputs,
+    new_model,
+)
 from adapters.lightfm_engine.forward import cutoff_micros, plan_forward
 from adapters.lightfm_engine.partial import effective_params, grown_model
 from adapters.lightfm_engine.prepare import NAMED_FEATURE_SCALE, Prepared, prepare
@@ -57,6 +64,7 @@ class LightFMEngine(RecommenderEngine):
         auc_max_users: int = 2000,
         shared_forward_fit: bool = False,
         feature_scale: float = NAMED_FEATURE_SCALE,
+        user_balance: float = USER_BALANCE,
     ) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
@@ -69,6 +77,7 @@ class LightFMEngine(RecommenderEngine):
         self._auc_max_users = auc_max_users
         self._shared_forward = shared_forward_fit
         self._feature_scale = feature_scale
+        self._balance = user_balance
 
     async def train(
         self,
@@ -106,6 +115,7 @@ class LightFMEngine(RecommenderEngine):
             "shared_forward_fit": self._shared_forward,
             "data_cutoff": data.cutoff.isoformat() if data.cutoff else None,
             "named_feature_scale": scale,
+            "user_balance": self._balance,
             "forward_cutoff": forward.cutoff.isoformat() if forward else None,
         }
         if base is None:
@@ -167,7 +177,7 @@ class LightFMEngine(RecommenderEngine):
         metrics: dict[str, float] = {}
         result = None
         for role, keep in fits:
-            inputs = await asyncio.to_thread(fit_inputs, prepared, params.loss, keep)
+            inputs = await asyncio.to_thread(fit_inputs, prepared, params.loss, keep, self._balance)
             fit = (new_model(params, self._seed), inputs)
             seconds += await self._epochs([fit], params.epochs, on_epoch, done, total)
             done += params.epochs
@@ -177,7 +187,8 @@ class LightFMEngine(RecommenderEngine):
             metrics.update(found)
             result = scored or result
             del fit, inputs
-        final = (new_model(params, self._seed), await asyncio.to_thread(fit_inputs, prepared, params.loss))
+        inputs = await asyncio.to_thread(fit_inputs, prepared, params.loss, None, self._balance)
+        final = (new_model(params, self._seed), inputs)
         seconds += await self._epochs([final], params.epochs, on_epoch, done, total)
         metrics, result = finish(plan, metrics, result, baseline is not None)
         return final[0], metrics, result, seconds
@@ -197,8 +208,9 @@ class LightFMEngine(RecommenderEngine):
         fits: list[tuple[Role, Fit]] = []
         for role, keep in plan.fits():
             copy, _ = await asyncio.to_thread(grown_model, base, prepared, params)
-            fits.append((role, (copy, await asyncio.to_thread(fit_inputs, prepared, params.loss, keep))))
-        served = (model, await asyncio.to_thread(fit_inputs, prepared, params.loss))
+            inputs = await asyncio.to_thread(fit_inputs, prepared, params.loss, keep, self._balance)
+            fits.append((role, (copy, inputs)))
+        served = (model, await asyncio.to_thread(fit_inputs, prepared, params.loss, None, self._balance))
         seconds = await self._epochs(
             [fit for _, fit in fits] + [served], params.epochs, on_epoch, 0, params.epochs
         )

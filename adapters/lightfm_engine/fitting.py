@@ -15,6 +15,16 @@ from domain.model_version import TrainParams
 
 PARAMETERS = ("user_embeddings", "user_biases", "item_embeddings", "item_biases")
 
+USER_BALANCE = 0.5
+"""The engine's fits weigh each user's pairs by n ** -USER_BALANCE (n: the user's pairs in the fit).
+
+LightFM visits every pair once per epoch, so heavy users dominate the fit while every user counts
+the same in precision@10 and in what users see. MovieLens 100k, random protocol of bench/quality.py
+(named features at 0.25): 48 components, learning rate 0.03, 60 epochs, precision@10 0.2179 -> 0.2240;
+the default parameters, 30 epochs, 0.2001 -> 0.2041. Pair weights (contract section 3) are unchanged
+relative to each other within a user; `warp-kos` takes no weights at all.
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class FitInputs:
@@ -26,7 +36,9 @@ class FitInputs:
     item_features: sp.csr_matrix
 
 
-def fit_inputs(prepared: Prepared, loss: str, keep: npt.NDArray[np.bool_] | None = None) -> FitInputs:
+def fit_inputs(
+    prepared: Prepared, loss: str, keep: npt.NDArray[np.bool_] | None = None, user_balance: float = 0.0
+) -> FitInputs:
     """Interactions for `loss` from the positives (those where `keep` is true, default all).
 
     `logistic` also gets the low-rated pairs as label -1 (LightFM's fit_logistic reads a label <= 0
@@ -41,11 +53,23 @@ def fit_inputs(prepared: Prepared, loss: str, keep: npt.NDArray[np.bool_] | None
         cols = np.concatenate([cols, prepared.neg_cols])
         weights = np.concatenate([weights, prepared.neg_weights])
         labels = np.concatenate([labels, -np.ones(len(prepared.neg_rows), dtype=np.float32)])
+    if user_balance:
+        weights = weights * balance(rows, prepared.shape[0], user_balance)
     interactions = sp.coo_matrix((labels, (rows, cols)), shape=prepared.shape)
     sample_weight = None
     if loss != "warp-kos":
         sample_weight = sp.coo_matrix((weights.astype(np.float32), (rows, cols)), shape=prepared.shape)
     return FitInputs(interactions, sample_weight, prepared.users.matrix, prepared.titles.matrix)
+
+
+def balance(rows: npt.NDArray[np.integer], n_users: int, power: float) -> npt.NDArray[np.float32]:
+    """Per-pair factor n_user ** -power, scaled to a mean of 1 (the learning rate keeps its meaning)."""
+    if not len(rows):
+        return np.ones(0, dtype=np.float32)
+    counts = np.bincount(rows, minlength=n_users).astype(np.float64)
+    factor = counts[rows] ** -power
+    scaled: npt.NDArray[np.float32] = (factor / factor.mean()).astype(np.float32)
+    return scaled
 
 
 def new_model(params: TrainParams, seed: int) -> LightFM:

@@ -142,7 +142,8 @@ def recompute_metrics(
             model, _ = grown_model(base, prepared, params)
         else:
             model = new_model(params, int(model_bundle.meta["training"]["seed"]))
-        run_epochs(model, fit_inputs(prepared, params.loss, keep), params.epochs, threads)
+        balance = float(model_bundle.meta["training"].get("user_balance", 0.0))
+        run_epochs(model, fit_inputs(prepared, params.loss, keep, balance), params.epochs, threads)
         found, scored = score(plan, role, model, prepared, baseline, threads)
         metrics.update(found)
         result = scored or result

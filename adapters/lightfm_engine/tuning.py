@@ -21,7 +21,7 @@ import structlog
 from lightfm import LightFM
 
 from adapters.lightfm_engine.evaluate import model_vectors, ranking_metrics
-from adapters.lightfm_engine.fitting import fit_epoch, fit_inputs, new_model
+from adapters.lightfm_engine.fitting import USER_BALANCE, fit_epoch, fit_inputs, new_model
 from adapters.lightfm_engine.prepare import NAMED_FEATURE_SCALE, Prepared, prepare
 from adapters.lightfm_engine.tuning_space import STARTING_POINTS, suggest
 from adapters.lightfm_engine.tuning_split import ValidationSplit, validation_split
@@ -42,7 +42,7 @@ class TunerSettings:
     seed: int = 42
     holdout_fraction: float = 0.2  # the engine's, and the validation share of the rest
     eval_every: int = 5  # epochs between validation checks
-    patience: int = 2  # checks without improvement before a trial stops
+    patience: int = 3  # checks without improvement before a trial stops (validation is noisy)
     max_validation_users: int = 5000
     warmup_epochs: int = 10  # no pruning before this epoch
 
@@ -54,8 +54,10 @@ class LightFMTuner(Tuner):
         threads: int = 1,
         settings: TunerSettings | None = None,
         feature_scale: float = NAMED_FEATURE_SCALE,
+        user_balance: float = USER_BALANCE,
     ) -> None:
         self.rule = rule
+        self.user_balance = user_balance
         self.feature_scale = feature_scale  # the engine's: trials see the data as its fits do
         self.threads = threads
         self.settings = settings or TunerSettings()
@@ -211,7 +213,8 @@ class _TrialRun:
     async def execute(self) -> TrialRecord:
         tuner, params = self._search.tuner, self._params
         started = time.monotonic()
-        inputs = await asyncio.to_thread(fit_inputs, self._prepared, params.loss, self._split.fit)
+        split, balance = self._split, tuner.user_balance
+        inputs = await asyncio.to_thread(fit_inputs, self._prepared, params.loss, split.fit, balance)
         model = new_model(params, tuner.settings.seed)
         state, epoch, stale = TrialState.COMPLETE, 0, 0
         for epoch in range(1, params.epochs + 1):

@@ -13,7 +13,7 @@ import optuna
 
 from domain.model_version import LOSSES, TrainParams
 
-COMPONENTS = (8, 256)
+COMPONENTS = (16, 256)
 LEARNING_RATE = (0.005, 0.3)
 ALPHA = (1e-9, 1e-3)
 EPOCHS = (10, 150, 10)  # low, high, step
@@ -26,6 +26,15 @@ STARTING_POINTS: tuple[dict[str, Any], ...] = (
         "item_regularised": False,
         "user_regularised": False,
         "epochs": 30,
+        "normalize_features": False,
+    },
+    {  # a generic second guess: WARP narrower and slower, more epochs (early stopping picks how many)
+        "loss": "warp",
+        "no_components": 64,
+        "learning_rate": 0.03,
+        "item_regularised": False,
+        "user_regularised": False,
+        "epochs": 80,
         "normalize_features": False,
     },
 )

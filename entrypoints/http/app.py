@@ -18,7 +18,7 @@ from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
 from entrypoints.http.routes_hot import HotController
-from entrypoints.http.routes_public import HealthController, RecommendationController
+from entrypoints.http.routes_public import HealthController, recommendation_routes
 from entrypoints.runtime import ServiceRuntime
 
 
@@ -30,8 +30,6 @@ def _provide(factory: Callable[[], Any]) -> Provide:
 
 
 DEPENDENCIES = (
-    "recommend_for_user",
-    "relevant_titles",
     "check_health",
     "train_model",
     "tune_model",
@@ -66,7 +64,7 @@ def create_app(container: Container, *, manage_runtime: bool = True) -> Litestar
     dependencies["zone"] = _provide(lambda: container.settings().zone)
     app = Litestar(
         route_handlers=[
-            RecommendationController,
+            recommendation_routes(container.recommend_for_user(), container.relevant_titles()),
             HealthController,
             AdminController,
             HotController,

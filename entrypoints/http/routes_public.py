@@ -1,10 +1,15 @@
-"""Recommendations, relevant titles and health."""
+"""Recommendations, relevant titles and health.
+
+The two read routes are bound to their use cases when the app is built: Litestar's per-request
+dependency resolution (even of a cached `Provide`) cost about 12 us of a cached request's ~250 us
+of CPU, the largest share of the framework's own work after the server's.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, get
+from litestar import Controller, Response, Router, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
@@ -22,25 +27,20 @@ Exclude = Annotated[
 ]
 
 
-class RecommendationController(Controller):
-    tags = ["recommendations"]
+def recommendation_routes(recommend_for_user: RecommendForUser, relevant_titles: RelevantTitles) -> Router:
+    """`/titles/recommendations` and `/titles/relevant` (also spelled `relavant`), bound to their use
+    cases."""
 
     @get("/titles/recommendations", summary="Personal recommendations for a user")
-    async def recommendations(
-        self,
-        recommend_for_user: NamedDependency[RecommendForUser],
-        user_id: UserId,
-        k: K = 10,
-        exclude: Exclude = None,
-    ) -> UserRecommendations:
+    async def recommendations(user_id: UserId, k: K = 10, exclude: Exclude = None) -> UserRecommendations:
         query = RecommendQuery(user_id, k, parse_id_list(exclude, "exclude"))
         return UserRecommendations.of(await recommend_for_user.execute(query))
 
     @get(["/titles/relevant", "/titles/relavant"], summary="Titles similar to a title")
-    async def relevant(
-        self, relevant_titles: NamedDependency[RelevantTitles], title_id: TitleId, k: K = 10
-    ) -> RelevantTitlesBody:
+    async def relevant(title_id: TitleId, k: K = 10) -> RelevantTitlesBody:
         return RelevantTitlesBody.of(await relevant_titles.execute(RelevantQuery(title_id, k)))
+
+    return Router("/", route_handlers=[recommendations, relevant], tags=["recommendations"])
 
 
 class HealthController(Controller):

@@ -8,9 +8,10 @@ holdout evaluation, its refit on everything, registration, activation as `activa
 
 The version records the search: in `metrics`, `tune_trials`, `tune_complete_trials`,
 `tune_pruned_trials`, `tune_failed_trials`, `tune_best_trial`, `tune_best_value` (the objective on
-the validation split), `tune_seconds`, `tune_validation_users`, `tune_validation_positives` and one
-`tune_trial_NNN` per validated trial (its best validation score); in `extra["tune"]`, the whole
-history as JSON (each trial's number, state, value, epochs run, seconds and parameters).
+the validation split), `tune_best_confirmation` (its score on the second split, when the tuner
+confirmed the best few), `tune_seconds`, `tune_validation_users`, `tune_validation_positives` and
+one `tune_trial_NNN` per validated trial (its best validation score); in `extra["tune"]`, the whole
+history as JSON (each trial's number, state, value, confirmation, epochs run, seconds, parameters).
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ def _note(where: TuneProgress, budget: TuneBudget) -> str:
         if where.best_value is not None
         else "none validated yet"
     )
+    if where.confirming:
+        return f"tuning: confirming trial {where.trial} on a second split, epoch {where.epoch}; {best}"
     return f"tuning: trial {where.trial + 1} of at most {budget.n_trials}, epoch {where.epoch}; {best}"
 
 
@@ -123,6 +126,8 @@ def tune_metrics(outcome: TuneOutcome) -> dict[str, float]:
         "tune_validation_users": float(outcome.validation_users),
         "tune_validation_positives": float(outcome.validation_positives),
     }
+    if outcome.best.confirmation is not None:
+        metrics["tune_best_confirmation"] = float(outcome.best.confirmation)
     for trial in outcome.trials:
         if trial.value is not None:
             metrics[f"tune_trial_{trial.number:03d}"] = float(trial.value)

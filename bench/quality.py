@@ -74,7 +74,8 @@ def _describe(label: str, result: ServiceResult) -> str:
             f"; search: {m['tune_trials']:.0f} trials ({m['tune_complete_trials']:.0f} complete, "
             f"{m['tune_pruned_trials']:.0f} pruned, {m['tune_failed_trials']:.0f} failed) "
             f"in {m['tune_seconds']:.0f} s, "
-            f"best validation P@10 {m['tune_best_value']:.4f} (trial {m['tune_best_trial']:.0f}), "
+            f"best trial {m['tune_best_trial']:.0f}: validation P@10 {m['tune_best_value']:.4f}, "
+            f"{m.get('tune_best_confirmation', float('nan')):.4f} on the confirmation split, "
             f"stopped by {v.extra['tune']['stopped']}"
         )
     return line

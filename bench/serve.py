@@ -1,6 +1,6 @@
 """Serving throughput and latency: the service as production runs it, against bare ceilings and a floor.
 
-Usage: .venv/bin/python -m bench.serve [--seconds 10] [--rounds 2] [--profile KEY]
+Usage: .venv/bin/python -m bench.serve [--seconds 8] [--rounds 3] [--profile KEY] [--only KEYS]
 
 MovieLens 100k is loaded into MariaDB by the project's loader and trained by `rec-service train`;
 the REST service runs exactly as `make serve-http` (Granian, one worker) and gRPC as
@@ -193,8 +193,8 @@ def say(message: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", default=None, help="workload key, e.g. service:cached")
     parser.add_argument("--only", default=None, help="comma-separated workload keys")
     parser.add_argument(

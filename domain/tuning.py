@@ -56,12 +56,21 @@ class TrialRecord:
     value: float | None  # best validation score seen; None when never validated
     epochs_run: int
     seconds: float
+    confirmation: float | None = None  # its score on a second validation split, for the few best
+
+    @property
+    def merit(self) -> float | None:
+        """What the best trial is chosen by: the mean of both scores where confirmed."""
+        if self.value is None or self.confirmation is None:
+            return self.value
+        return (self.value + self.confirmation) / 2
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "number": self.number,
             "state": self.state.value,
             "value": self.value,
+            "confirmation": self.confirmation,
             "epochs_run": self.epochs_run,
             "seconds": round(self.seconds, 3),
             "params": self.params.to_dict(),
@@ -78,6 +87,7 @@ class TuneProgress:
     elapsed_seconds: float
     best_value: float | None
     best_trial: int | None
+    confirming: bool = False  # refitting one of the best trials on a second validation split
 
 
 @dataclass(frozen=True, slots=True)

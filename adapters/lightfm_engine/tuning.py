@@ -23,6 +23,8 @@ from lightfm import LightFM
 from adapters.lightfm_engine.evaluate import model_vectors, ranking_metrics
 from adapters.lightfm_engine.fitting import USER_BALANCE, fit_epoch, fit_inputs, new_model
 from adapters.lightfm_engine.prepare import NAMED_FEATURE_SCALE, Prepared, prepare
+from adapters.lightfm_engine.tuning_confirm import best as best_trial
+from adapters.lightfm_engine.tuning_confirm import candidates, confirm
 from adapters.lightfm_engine.tuning_space import STARTING_POINTS, suggest
 from adapters.lightfm_engine.tuning_split import ValidationSplit, validation_split
 from adapters.source_tables import SourceTables
@@ -115,9 +117,29 @@ class _Search:
             record = await self._trial(study, trial, split)
             self._records.append(record)
             log.info("tune_trial", **record.to_dict())
+        if candidates(self._records):
+            second = await self._split(draw=2)
+            self._records = await confirm(self._records, lambda record: self._refit(record, second))
+            log.info(
+                "tune_confirmed", **{f"trial_{r.number}": r.confirmation for r in candidates(self._records)}
+            )
         return self._outcome(split, stopped)
 
-    async def _split(self) -> ValidationSplit:
+    async def _refit(self, record: TrialRecord, split: ValidationSplit) -> float | None:
+        """The trial's parameters fitted again for its recorded epochs, scored once on `split`."""
+        tuner, params = self.tuner, record.params
+        prepared = await self._prepared_for(params.normalize_features)
+        inputs = await asyncio.to_thread(fit_inputs, prepared, params.loss, split.fit, tuner.user_balance)
+        model = new_model(params, tuner.settings.seed)
+        for epoch in range(1, params.epochs + 1):
+            try:
+                await asyncio.to_thread(fit_epoch, model, inputs, epoch, tuner.threads)
+            except TrainingFailedError:
+                return None
+            await self.progress(record.number, epoch, confirming=True)
+        return await asyncio.to_thread(tuner.validate, model, prepared, split)
+
+    async def _split(self, draw: int = 1) -> ValidationSplit:
         prepared = await self._prepared_for(False)
         if prepared.n_positives == 0:
             raise TrainingFailedError(
@@ -125,7 +147,7 @@ class _Search:
             )
         s = self.tuner.settings
         split = await asyncio.to_thread(
-            validation_split, prepared, s.seed, s.holdout_fraction, s.max_validation_users
+            validation_split, prepared, s.seed, s.holdout_fraction, s.max_validation_users, draw
         )
         if split.positives == 0:
             raise TrainingFailedError(
@@ -156,7 +178,7 @@ class _Search:
             await asyncio.to_thread(study.tell, trial, state=state)
         return record
 
-    async def progress(self, trial: int, epoch: int) -> None:
+    async def progress(self, trial: int, epoch: int, confirming: bool = False) -> None:
         best = self.best()
         await self._report(
             TuneProgress(
@@ -166,6 +188,7 @@ class _Search:
                 elapsed_seconds=time.monotonic() - self._started,
                 best_value=best.value if best else None,
                 best_trial=best.number if best else None,
+                confirming=confirming,
             )
         )
 
@@ -173,8 +196,7 @@ class _Search:
         return time.monotonic() >= self._deadline
 
     def best(self) -> TrialRecord | None:
-        done = [r for r in self._records if r.state is TrialState.COMPLETE and r.value is not None]
-        return max(done, key=lambda r: (r.value, -r.number)) if done else None
+        return best_trial(self._records)
 
     def _outcome(self, split: ValidationSplit, stopped: str) -> TuneOutcome:
         best = self.best()

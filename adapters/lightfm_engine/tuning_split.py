@@ -32,12 +32,15 @@ class ValidationSplit:
         return int(np.count_nonzero(np.diff(self.heldout.indptr)))
 
 
-def validation_split(prepared: Prepared, seed: int, fraction: float, max_users: int) -> ValidationSplit:
+def validation_split(
+    prepared: Prepared, seed: int, fraction: float, max_users: int, draw: int = 1
+) -> ValidationSplit:
+    """Draw number `draw` of the validation split (the search's is 1, its confirmation's 2)."""
     rows, cols = prepared.pos_rows, prepared.pos_cols
     n_users = prepared.shape[0]
     engine_holdout = split_holdout(rows, n_users, fraction, np.random.default_rng(seed))
     rest = np.flatnonzero(~engine_holdout)
-    rng = np.random.default_rng([seed, 1])
+    rng = np.random.default_rng([seed, draw])
     picked = split_holdout(rows[rest], n_users, fraction, rng)
     validation = np.zeros(len(rows), dtype=bool)
     validation[rest[picked]] = True

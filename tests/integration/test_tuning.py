@@ -81,7 +81,10 @@ def test_a_small_search_records_every_trial_and_starts_from_the_defaults(data: S
     assert 1 <= first.epochs <= 30  # the epoch of its best validation check
     best = outcome.best
     assert best.state is TrialState.COMPLETE and best.value is not None
-    assert best.value == max(t.value for t in outcome.trials if t.state is TrialState.COMPLETE and t.value)
+    confirmed = [t for t in outcome.trials if t.confirmation is not None]
+    assert 2 <= len(confirmed) <= 3 and best in confirmed  # the best few, fitted again on a second split
+    assert all(t.state is TrialState.COMPLETE for t in confirmed)
+    assert best.merit == max(t.merit or 0.0 for t in confirmed)
     assert best.value > 0.05  # about 1.5 validation titles of 120 per user: random lists score ~0.013
     for trial in outcome.trials:
         assert TrainParams.from_dict(trial.params.to_dict()) == trial.params  # /admin/train parameters

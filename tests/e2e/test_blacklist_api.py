@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
@@ -12,21 +10,6 @@ from entrypoints.settings import Settings
 from tests.e2e.conftest import REMOTE, FakeStack, client_for, fake_container
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-async def blacklist_stack(tmp_path) -> AsyncIterator[FakeStack]:  # type: ignore[no-untyped-def]
-    built = fake_container(Settings(data_dir=tmp_path, train_cron="off"))
-    runtime = create_app(built.container, manage_runtime=False).state.runtime
-    await runtime.start()
-    yield built
-    await runtime.stop()
-
-
-@pytest.fixture
-async def api(blacklist_stack: FakeStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(blacklist_stack.container) as client:
-        yield client
 
 
 async def listed(api: httpx.AsyncClient) -> list[dict]:
@@ -75,8 +58,8 @@ async def test_bad_bodies(api: httpx.AsyncClient) -> None:
         assert response.status_code == 400, body
 
 
-async def test_admin_guard(blacklist_stack: FakeStack, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    async with client_for(blacklist_stack.container, REMOTE) as remote:
+async def test_admin_guard(stack: FakeStack, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with client_for(stack.container, REMOTE) as remote:
         assert (await remote.get("/admin/blacklist")).status_code == 403
         assert (await remote.put("/admin/blacklist/7")).status_code == 403
     token = fake_container(Settings(data_dir=tmp_path / "t", train_cron="off", admin_token="s3cret"))

@@ -11,7 +11,7 @@ from domain.errors import InvalidArgumentError
 from domain.ids import parse_id, parse_k
 from domain.recommendation import Recommendations
 from domain.training_job import JobTrigger, TrainingJob
-from entrypoints.http.train_options import TrainOptions
+from entrypoints.train_request import train_command as command_from_values
 from protos import recommendations_pb2 as pb
 
 MAX_BATCH_USERS = 1000
@@ -59,7 +59,7 @@ def train_command(request: pb.TrainRequest) -> tuple[TrainCommand, bool]:
     for name in FLOAT32_PARAMS:
         if name in given:
             given[name] = shortest_float32(given[name])
-    return TrainOptions(given).command(JobTrigger.MANUAL)
+    return command_from_values(given, JobTrigger.MANUAL)
 
 
 def shortest_float32(value: float) -> float:

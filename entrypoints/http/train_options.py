@@ -8,12 +8,9 @@ from typing import Annotated, Any, Literal
 from litestar.params import QueryParameter
 
 from application.train_model import TrainCommand
-from domain.model_version import TrainParams
-from domain.training_job import JobTrigger, TrainMode, parse_mode
+from domain.training_job import JobTrigger
 from entrypoints.http.schemas import TrainBody
-
-PARTIAL_DEFAULT_EPOCHS = 5
-"""Partial retraining continues the active model: a few epochs unless `epochs` is given."""
+from entrypoints.train_request import train_command
 
 Loss = Literal["warp", "bpr", "logistic", "warp-kos"]
 
@@ -29,16 +26,7 @@ class TrainOptions:
         return TrainOptions({**from_body, **self.values})
 
     def command(self, trigger: JobTrigger = JobTrigger.MANUAL) -> tuple[TrainCommand, bool]:
-        """Manual jobs activate unless told not to; scheduled ones follow REC_AUTO_ACTIVATE unless told."""
-        values = dict(self.values)
-        wait = bool(values.pop("wait", True))
-        mode = parse_mode(str(values.pop("mode", "full")))
-        default_activate = True if trigger is JobTrigger.MANUAL else None
-        activate = values.pop("activate", default_activate)
-        if mode is TrainMode.PARTIAL:
-            values.setdefault("epochs", PARTIAL_DEFAULT_EPOCHS)
-        params = TrainParams(**{**TrainParams().to_dict(), **values})
-        return TrainCommand(params, trigger, mode, activate), wait
+        return train_command(self.values, trigger)
 
 
 async def train_options(

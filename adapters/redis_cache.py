@@ -41,6 +41,7 @@ from domain.recommendation import RankedList
 log = structlog.get_logger(__name__)
 
 SOCKET_TIMEOUT_SECONDS = 0.05
+SUBSCRIBER_CONNECT_TIMEOUT_SECONDS = 1.0
 BYPASS_SECONDS = 1.0  # after a failure, skip Redis this long before trying it again
 PENDING_KEYS = 10_000
 MAGIC = b"RL1"
@@ -54,6 +55,17 @@ if #KEYS > 1 then gen = redis.call('GET', KEYS[2]) or '0' end
 local key = ARGV[1] .. ns .. ':' .. ARGV[2] .. ':' .. gen
 return {key, redis.call('GET', key)}
 """
+
+
+INVALIDATE_ALL = b"*"
+
+
+def invalidations_channel(prefix: str) -> bytes:
+    return f"{prefix}:invalidations".encode()
+
+
+def invalidate_user_message(user_id: int) -> bytes:
+    return b"u:%d" % user_id
 
 
 def encode(value: RankedList) -> bytes:
@@ -89,6 +101,15 @@ def connect(url: str) -> Redis:
     return client
 
 
+def connect_subscriber(url: str) -> Redis:
+    """A client for a long-lived subscription: no read timeout (it waits for messages), a PING
+    when it has been quiet for a while so that a dead connection is noticed."""
+    client: Redis = Redis.from_url(
+        url, socket_connect_timeout=SUBSCRIBER_CONNECT_TIMEOUT_SECONDS, health_check_interval=10
+    )
+    return client
+
+
 def pipelined_twin(client: Redis) -> PipelinedRedis | None:
     """An auto-pipelined connection to the server `client` talks to; None for TLS."""
     pool = client.connection_pool
@@ -109,10 +130,13 @@ def pipelined_twin(client: Redis) -> PipelinedRedis | None:
 class RedisRecommendationCache:
     """`RecommendationCache` in Redis; never raises to callers except from `ping`."""
 
-    def __init__(self, client: Redis, ttl_seconds: int, prefix: str = "rec") -> None:
+    def __init__(self, client: Redis, ttl_seconds: int, prefix: str = "rec", announce: bool = True) -> None:
+        """`announce`: publish every invalidation on `invalidations_channel(prefix)` (in the same
+        transaction as the counter it bumps), for the processes that keep near copies."""
         self._redis = client
         self._ttl = int(ttl_seconds)
         self._prefix = prefix
+        self._channel = invalidations_channel(prefix) if announce else None
         self._get_list = client.register_script(_GET_SCRIPT)
         self._fast = pipelined_twin(client)
         # EVALSHA sha numkeys ns-key [generation-key] list-prefix subject: the constant parts, packed once
@@ -123,8 +147,15 @@ class RedisRecommendationCache:
         self._retry_at = 0.0
 
     @classmethod
-    def from_url(cls, url: str, ttl_seconds: int, prefix: str = "rec") -> RedisRecommendationCache:
-        return cls(connect(url), ttl_seconds, prefix)
+    def from_url(
+        cls, url: str, ttl_seconds: int, prefix: str = "rec", announce: bool = True
+    ) -> RedisRecommendationCache:
+        return cls(connect(url), ttl_seconds, prefix, announce)
+
+    @property
+    def channel(self) -> bytes | None:
+        """Where invalidations are announced (None: they are not)."""
+        return self._channel
 
     async def get(self, key: CacheKey) -> RankedList | None:
         if self._bypassed():
@@ -158,10 +189,10 @@ class RedisRecommendationCache:
             self._failed(exc)
 
     async def invalidate_all(self) -> None:
-        await self._bump(self._namespace_key)
+        await self._bump(self._namespace_key, INVALIDATE_ALL)
 
     async def invalidate_user(self, user_id: int) -> None:
-        await self._bump(self._generation_key(user_id))
+        await self._bump(self._generation_key(user_id), invalidate_user_message(user_id))
 
     async def ping(self) -> None:
         """Always asks Redis (also while bypassed), so /health shows the truth."""
@@ -219,10 +250,13 @@ class RedisRecommendationCache:
             if isinstance(reply, RespError):
                 raise reply
 
-    async def _bump(self, counter: str) -> None:
+    async def _bump(self, counter: str, message: bytes) -> None:
         """Invalidations are best effort while Redis is down: the lists age out by their TTL."""
+        commands: list[tuple[str | bytes | int, ...]] = [("INCR", counter), ("EXPIRE", counter, self._ttl)]
+        if self._channel is not None:
+            commands.append(("PUBLISH", self._channel, message))
         try:
-            await self._run([("INCR", counter), ("EXPIRE", counter, self._ttl)], transaction=True)
+            await self._run(commands, transaction=True)
         except (RedisError, RespError, OSError) as exc:
             self._failed(exc)
             return

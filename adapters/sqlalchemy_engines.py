@@ -110,11 +110,16 @@ def _connect_args(url: URL, read_timeout: int | None) -> dict[str, Any]:
     return args
 
 
+def mysql_source_session_sql() -> tuple[str, ...]:
+    """The statements every MySQL/MariaDB source session starts with."""
+    return tuple(s.format(net_write_timeout=SOURCE_NET_WRITE_TIMEOUT_SECONDS) for s in MYSQL_SESSION_SQL)
+
+
 def _mysql_source_session(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        for statement in MYSQL_SESSION_SQL:
-            cursor.execute(statement.format(net_write_timeout=SOURCE_NET_WRITE_TIMEOUT_SECONDS))
+        for statement in mysql_source_session_sql():
+            cursor.execute(statement)
     finally:
         cursor.close()
 

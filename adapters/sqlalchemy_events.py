@@ -10,6 +10,7 @@ survives a crash of the process and of the machine.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.batched_lookup import BatchedLookup
+from adapters.driver_reads import DriverReads, placeholders
 from adapters.registry_rows import from_stamp, to_stamp
 from adapters.registry_tables import hot_events, metadata
 from adapters.sqlalchemy_engines import create_engine_for, is_sqlite, registry_connection
@@ -24,6 +27,10 @@ from domain.errors import RegistryUnavailableError
 from domain.interaction import Interaction
 
 MAX_BATCH = 1000
+# Read on every cache miss (batched): through the driver, bound by its own placeholders.
+TITLES_OF_USERS_SQL = (
+    f"SELECT DISTINCT user_id, title_id FROM {hot_events.name} WHERE user_id IN ({{user_ids}})"
+)
 Pending = tuple[dict[str, Any], "asyncio.Future[None]"]
 
 
@@ -51,6 +58,10 @@ class SqlAlchemyHotEventStore:
         self._max_batch = max_batch
         self._pending: list[Pending] = []
         self._writer: asyncio.Task[None] | None = None
+        self._titles = BatchedLookup(self._titles_of_users, frozenset[int]())
+        self._reads = DriverReads(
+            engine, lambda reason: RegistryUnavailableError(f"hot events cannot be read ({reason})")
+        )
 
     async def create_schema(self) -> None:
         async with self._connection(write=True) as conn:
@@ -65,9 +76,16 @@ class SqlAlchemyHotEventStore:
         await asyncio.shield(done)
 
     async def titles_of_user(self, user_id: int) -> frozenset[int]:
-        query = select(hot_events.c.title_id).where(hot_events.c.user_id == user_id).distinct()
-        async with self._connection() as conn:
-            return frozenset(int(t) for t in (await conn.execute(query)).scalars())
+        """The user's hot titles; concurrent cache misses share one query (`BatchedLookup`)."""
+        return await self._titles.get(user_id)
+
+    async def _titles_of_users(self, user_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+        marks = placeholders(self._reads.paramstyle, len(user_ids))
+        rows = await self._reads.fetchall(TITLES_OF_USERS_SQL.format(user_ids=marks), user_ids)
+        titles: dict[int, set[int]] = {}
+        for user, title in rows:
+            titles.setdefault(int(user), set()).add(int(title))
+        return {user: frozenset(found) for user, found in titles.items()}
 
     async def events_since(self, moment: datetime | None) -> list[Interaction]:
         query = select(hot_events).order_by(hot_events.c.created_at, hot_events.c.id)
@@ -85,6 +103,7 @@ class SqlAlchemyHotEventStore:
         """Finish the queued commits, then release the connections."""
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+        await self._reads.close()
         await self._engine.dispose()
 
     async def _write_pending(self) -> None:

@@ -7,7 +7,7 @@ unbuffered cursor on MySQL/MariaDB (`mysql_stream`), through SQLAlchemy's stream
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,20 +18,22 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters import mysql_stream
+from adapters.batched_lookup import BatchedLookup
+from adapters.driver_reads import DriverReads, placeholders
 from adapters.source_columns import ColumnBuilder, features_frame, interactions_frame, titles_frame
 from adapters.source_popular import popular_titles
 from adapters.source_queries import (
     COLUMNS_ONLY_SQL,
     PING_SQL,
     QUERY_COLUMNS,
-    SEEN_TITLES_SQL,
     SourceQueryError,
     missing_column_error,
     missing_columns,
     normalised,
+    seen_sql_for,
 )
 from adapters.source_tables import SourceTables
-from adapters.sqlalchemy_engines import describe_failure
+from adapters.sqlalchemy_engines import describe_failure, mysql_source_session_sql
 from application.ports import Catalogue
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, SourceUnavailableError
@@ -70,6 +72,16 @@ class SqlAlchemyInteractionSource:
         self._rule = rule
         self._window = timedelta(days=popular_window_days)
         self._now = now
+        self._seen = BatchedLookup(self._seen_of_users, frozenset[int]())
+        self._reads = DriverReads(
+            engine,
+            lambda reason: SourceUnavailableError(f"the source database cannot be read ({reason})"),
+            session_sql=mysql_source_session_sql(),
+            timeout_seconds=SEEN_TIMEOUT_SECONDS,
+        )
+        self._seen_sql, self._seen_concat = seen_sql_for(
+            engine.dialect.name, self._reads.paramstyle, self._raw["interactions"]
+        )
 
     async def load_training_data(self) -> SourceTables:
         async with self._connection() as conn:
@@ -100,10 +112,23 @@ class SqlAlchemyInteractionSource:
         return Catalogue(title_ids, inactive, entries, popular)
 
     async def seen_titles(self, user_id: int) -> frozenset[int]:
-        sql = SEEN_TITLES_SQL.format(interactions=self._queries["interactions"])
-        async with self._connection(SEEN_TIMEOUT_SECONDS) as conn:
-            result = await conn.execute(text(sql), {"user_id": user_id})
-            return frozenset(int(row[0]) for row in result)
+        """Titles of every source interaction of the user; the concurrent misses share a query."""
+        return await self._seen.get(user_id)
+
+    async def _seen_of_users(self, user_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+        sql = self._seen_sql.format(user_ids=placeholders(self._reads.paramstyle, len(user_ids)))
+        rows = await self._reads.fetchall(sql, user_ids)
+        if self._seen_concat:
+            # GROUP_CONCAT of numbers is text on SQLite and MariaDB, bytes on some MySQL versions.
+            return {
+                int(user): frozenset(map(int, joined.split(b"," if isinstance(joined, bytes) else ",")))
+                for user, joined in rows
+                if joined
+            }
+        pairs: dict[int, set[int]] = {}
+        for user, title in rows:
+            pairs.setdefault(int(user), set()).add(int(title))
+        return {user: frozenset(titles) for user, titles in pairs.items()}
 
     async def ping(self) -> None:
         async with self._connection() as conn:
@@ -130,6 +155,7 @@ class SqlAlchemyInteractionSource:
 
     async def close(self) -> None:
         """Release pooled connections (the service's shutdown)."""
+        await self._reads.close()
         await self._engine.dispose()
 
     @asynccontextmanager

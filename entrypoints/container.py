@@ -15,7 +15,8 @@ from adapters.hot_training_data import SourceTablesEventMerger
 from adapters.lightfm_engine import LightFMEngine
 from adapters.lightfm_engine.tuning import LightFMTuner
 from adapters.memory_cache import InProcessRecommendationCache
-from adapters.redis_cache import RedisRecommendationCache
+from adapters.redis_cache import RedisRecommendationCache, connect_subscriber
+from adapters.redis_near_cache import RedisNearCache
 from adapters.source_queries import load_query_file
 from adapters.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.sqlalchemy_engines import create_engine_for, create_source_engine
@@ -74,7 +75,11 @@ def _cache(settings: Settings) -> CoalescingCache:
     """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
     ttl = settings.cache_ttl_seconds
     if settings.redis_url:
-        return CoalescingCache(RedisRecommendationCache.from_url(settings.redis_url, ttl))
+        shared = RedisRecommendationCache.from_url(settings.redis_url, ttl)
+        if settings.near_cache_seconds <= 0:
+            return CoalescingCache(shared)
+        subscriber = connect_subscriber(settings.redis_url)
+        return CoalescingCache(RedisNearCache(shared, subscriber, settings.near_cache_seconds))
     return CoalescingCache(InProcessRecommendationCache(ttl_seconds=ttl))
 
 

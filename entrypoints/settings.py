@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     registry_url: str | None = None
     data_dir: Path = Path("./data")
     cache_ttl_seconds: int = Field(3600, ge=1)
+    near_cache_seconds: float = Field(5.0, ge=0, le=60)  # 0: every cached read goes to Redis
     train_cron: str = "0 3 * * *"
     timezone: str | None = None
     auto_activate: Literal["always", "if_better", "never"] = "if_better"

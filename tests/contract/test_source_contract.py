@@ -6,6 +6,7 @@ streaming: both must give the same catalogue, history and training columns.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -100,6 +101,38 @@ async def test_seen_titles_are_every_interaction_of_the_user(make_source: Make) 
 
     assert await source.seen_titles(1) == frozenset({10, 11, 12})
     assert await source.seen_titles(99) == frozenset()
+
+
+async def test_concurrent_seen_lookups_each_get_their_own_titles(make_source: Make) -> None:
+    """Concurrent cache misses share one statement; each user still gets exactly their titles,
+    however long their history (here 200 titles with 19-digit ids: far beyond MySQL's default
+    1,024-byte GROUP_CONCAT limit)."""
+    big = 2**63 - 1
+    events: list[Event] = [(u, t, "view", None, ago(1)) for u in range(1, 31) for t in range(u, 2 * u + 1)]
+    events += [(big, big - t, "rating", 2.0, ago(2)) for t in range(200)]
+    events += [(big, big, "view", None, ago(1)), (big, big, "bookmark", None, ago(1))]
+    source = await make_source(active([1]), events)
+
+    users = [*range(1, 31), big, 99]
+    found = await asyncio.gather(*(source.seen_titles(user) for user in users))
+
+    for user, titles in zip(users[:30], found, strict=False):
+        assert titles == frozenset(range(user, 2 * user + 1))
+    assert found[30] == frozenset(big - t for t in range(200))
+    assert found[31] == frozenset()
+
+
+async def test_seen_titles_follow_a_replaced_interactions_query_with_a_percent_sign(
+    make_source: Make,
+) -> None:
+    events: list[Event] = [(1, 10, "view", None, ago(1)), (1, 11, "rating", 5.0, ago(1))]
+    only_views = (
+        "SELECT user_id, title_id, int_type, raw_score, created_at FROM interactions "
+        "WHERE int_type LIKE 'vi%'"
+    )
+    source = await make_source(active([10, 11]), events, queries={"interactions": only_views})
+
+    assert await source.seen_titles(1) == frozenset({10})
 
 
 async def test_training_columns_dtypes_and_values(make_source: Make) -> None:

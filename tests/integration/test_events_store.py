@@ -81,6 +81,24 @@ async def test_reads_by_user_and_since_a_moment(store: SqlAlchemyHotEventStore) 
     assert [(e.user_id, e.title_id) for e in later] == [(1, 10), (2**63 - 1, 2**63 - 1), (1, 10)]
 
 
+async def test_concurrent_reads_by_user_share_a_query_and_stay_apart(
+    store: SqlAlchemyHotEventStore, engine: AsyncEngine
+) -> None:
+    await asyncio.gather(*(store.add(hot(u, u * 100 + t, t)) for u in range(1, 21) for t in range(u)))
+    reads = 0
+
+    def count(*_args: object) -> None:
+        nonlocal reads
+        reads += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    found = await asyncio.gather(*(store.titles_of_user(u) for u in range(1, 22)))
+    event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+    assert found == [frozenset(u * 100 + t for t in range(u)) for u in range(1, 21)] + [frozenset()]
+    assert reads <= 2  # one statement per batch, not one per user
+
+
 async def test_a_burst_is_group_committed_and_none_is_lost(
     engine: AsyncEngine, store: SqlAlchemyHotEventStore
 ) -> None:

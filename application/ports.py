@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from domain.blacklist import BlacklistEntry
 from domain.interaction import Interaction
@@ -262,8 +262,9 @@ class AdminBlacklistStore(Protocol):
 
 
 # --- cache -----------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class CacheKey:
+class CacheKey(NamedTuple):
+    """A tuple: hashed and compared in C (it is looked up several times per request)."""
+
     kind: Literal["user", "title"]
     model_id: str
     subject_id: int

@@ -29,6 +29,9 @@ class RankedList:
 
     def filtered(self, banned: Collection[int], k: int) -> RankedList:
         """Keep the first `k` titles that are not in `banned`, order preserved."""
+        head = self.title_ids[:k]
+        if isinstance(banned, (set, frozenset)) and banned.isdisjoint(head):
+            return RankedList(head, self.scores[:k])  # the usual case, without a Python loop
         ids: list[int] = []
         scores: list[float] = []
         for title_id, score in zip(self.title_ids, self.scores, strict=True):

@@ -14,7 +14,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from entrypoints.container import Container
 from entrypoints.http.errors import handle_exception
-from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.middleware import with_request_ids
 from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
 from entrypoints.http.routes_hot import HotController
@@ -72,7 +72,6 @@ def create_app(container: Container, *, manage_runtime: bool = True) -> Litestar
         ],
         dependencies=dependencies,
         exception_handlers={Exception: handle_exception},
-        middleware=[request_id_middleware],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="LightFM recommendation service",
@@ -82,6 +81,7 @@ def create_app(container: Container, *, manage_runtime: bool = True) -> Litestar
         ),
         debug=False,
     )
+    with_request_ids(app)
     app.state.admin_token = container.settings().admin_token
     app.state.runtime = runtime
     return app

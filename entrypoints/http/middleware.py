@@ -1,15 +1,33 @@
-"""Give every request an id (bound into every log line it produces, echoed in a header)."""
+"""Give every request an id (bound into every log line it produces, echoed in a header).
+
+It wraps the app's whole handler (`with_request_ids`), outside Litestar's exception layer, rather
+than being a Litestar middleware: a route-level middleware makes Litestar add a second exception
+layer to every route, and the pair cost about a fifth of a cached request's CPU in the framework.
+The exception layer inside still logs a 500 with the id bound, and its error answers pass through
+`send_with_id` like any other.
+"""
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 
 import structlog
+from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("http")
+
+# Unique within the process by the counter, across processes by the random prefix; no system call
+# per request (secrets.token_hex per request cost ~1 us).
+_PREFIX = secrets.token_hex(4)
+_COUNTER = itertools.count(1)
+
+
+def next_request_id() -> str:
+    return f"{_PREFIX}{next(_COUNTER) & 0xFFFFFFFF:08x}"
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -17,7 +35,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        request_id = secrets.token_hex(8)
+        request_id = next_request_id()
+        header = (b"x-request-id", request_id.encode())
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 0
@@ -26,7 +45,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:
@@ -43,3 +62,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             structlog.contextvars.unbind_contextvars("request_id")
 
     return middleware
+
+
+def with_request_ids(app: Litestar) -> Litestar:
+    """`app` with its handler (inside the lifespan and scope set-up) wrapped by the request ids."""
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app

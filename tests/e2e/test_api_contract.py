@@ -6,6 +6,8 @@ import asyncio
 
 import httpx
 import pytest
+import structlog
+import structlog.testing
 
 from domain.training_job import JobStatus
 from entrypoints.settings import Settings
@@ -259,3 +261,35 @@ async def test_openapi_documents_every_route(api: httpx.AsyncClient) -> None:
     assert params == {"user_id", "k", "exclude"}
     train_params = {p["name"] for p in schema["paths"]["/admin/train"]["get"]["parameters"]}
     assert {"no_components", "loss", "epochs", "learning_rate", "wait", "mode"} <= train_params
+
+
+async def test_every_answer_carries_a_request_id(api: httpx.AsyncClient) -> None:
+    ok = await api.get("/titles/recommendations", params={"user_id": 1})
+    bad = await api.get("/titles/recommendations", params={"user_id": 0})
+    ids = [ok.headers.get("x-request-id"), bad.headers.get("x-request-id")]
+    assert all(isinstance(i, str) and len(i) == 16 for i in ids) and ids[0] != ids[1]
+    assert bad.status_code == 400
+
+
+async def test_an_unexpected_error_is_a_500_logged_with_its_request_id(
+    api: httpx.AsyncClient, stack: FakeStack
+) -> None:
+    async def broken(query: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    stack.container.recommend_for_user().execute = broken  # the instance the route is bound to
+    captured = structlog.testing.LogCapture()
+    old = structlog.get_config()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, captured])
+    try:
+        response = await api.get("/titles/recommendations", params={"user_id": 1})
+    finally:
+        structlog.configure(**old)
+    logs = captured.entries
+
+    assert_error(response, 500, "internal", "logged")
+    assert "disk on fire" not in response.text
+    request_id = response.headers["x-request-id"]
+    assert response.json()["request_id"] == request_id
+    logged = [e for e in logs if e["event"] == "unhandled_error"]
+    assert logged and logged[0]["request_id"] == request_id

@@ -78,6 +78,27 @@ def test_ranked_list_filter_keeps_order_and_cuts() -> None:
     assert kept.scores == (0.9, 0.7)
 
 
+@pytest.mark.parametrize(
+    ("banned", "k", "expected"),
+    [
+        (frozenset(), 3, (5, 4, 3)),  # nothing banned in the head: the head as it is
+        (frozenset({9}), 3, (5, 4, 3)),
+        (frozenset({3}), 3, (5, 4, 2)),  # one banned inside the head: the next one moves up
+        ([3], 3, (5, 4, 2)),  # any collection, not only sets
+        (frozenset({5, 4, 3, 2, 1}), 3, ()),
+        (frozenset(), 9, (5, 4, 3, 2, 1)),  # k beyond the list
+    ],
+)
+def test_ranked_list_filter_with_and_without_banned_titles_in_the_head(
+    banned: frozenset[int] | list[int], k: int, expected: tuple[int, ...]
+) -> None:
+    ranked = RankedList.of([5, 4, 3, 2, 1], [0.9, 0.8, 0.7, 0.6, 0.5])
+    kept = ranked.filtered(banned, k)
+    assert kept.title_ids == expected
+    score_of = dict(zip(ranked.title_ids, ranked.scores, strict=True))
+    assert kept.scores == tuple(score_of[t] for t in expected)
+
+
 def test_finished_job_cannot_change() -> None:
     from datetime import UTC, datetime
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from entrypoints.request_ids import add_request_id
+
 _SECRET_KEYS = ("token", "password", "authorization", "secret")
 
 
@@ -26,6 +28,7 @@ def configure_logging(log_format: str = "console", level: int = logging.INFO) ->
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_request_id,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact,

@@ -18,6 +18,7 @@ from domain.errors import (
     UnavailableError,
 )
 from entrypoints.http.schemas import ErrorBody
+from entrypoints.request_ids import current_request_id
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +67,6 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         code = HTTP_CODES.get(exc.status_code, "invalid_argument")
         return _body(exc.status_code, code, exc.detail)
-    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    request_id = current_request_id()
     log.exception("unhandled_error", path=request.url.path)
     return _body(500, "internal", "an internal error occurred; it was logged", request_id=request_id)

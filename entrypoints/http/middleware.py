@@ -9,8 +9,6 @@ The exception layer inside still logs a 500 with the id bound, and its error ans
 
 from __future__ import annotations
 
-import itertools
-import secrets
 import time
 
 import structlog
@@ -18,16 +16,9 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints import request_ids
+
 log = structlog.get_logger("http")
-
-# Unique within the process by the counter, across processes by the random prefix; no system call
-# per request (secrets.token_hex per request cost ~1 us).
-_PREFIX = secrets.token_hex(4)
-_COUNTER = itertools.count(1)
-
-
-def next_request_id() -> str:
-    return f"{_PREFIX}{next(_COUNTER) & 0xFFFFFFFF:08x}"
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -35,9 +26,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        request_id = next_request_id()
+        request_id = request_ids.new_request_id()
         header = (b"x-request-id", request_id.encode())
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        token = request_ids.enter(request_id)
         started = time.perf_counter()
         status = 0
 
@@ -59,7 +50,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     status=status,
                     ms=round((time.perf_counter() - started) * 1000, 2),
                 )
-            structlog.contextvars.unbind_contextvars("request_id")
+            request_ids.leave(token)
 
     return middleware
 

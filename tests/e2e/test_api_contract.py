@@ -10,6 +10,7 @@ import structlog
 import structlog.testing
 
 from domain.training_job import JobStatus
+from entrypoints.request_ids import add_request_id
 from entrypoints.settings import Settings
 from tests.e2e.conftest import REMOTE, FakeStack, client_for, fake_container
 
@@ -280,7 +281,7 @@ async def test_an_unexpected_error_is_a_500_logged_with_its_request_id(
     stack.container.recommend_for_user().execute = broken  # the instance the route is bound to
     captured = structlog.testing.LogCapture()
     old = structlog.get_config()
-    structlog.configure(processors=[structlog.contextvars.merge_contextvars, captured])
+    structlog.configure(processors=[add_request_id, captured])
     try:
         response = await api.get("/titles/recommendations", params={"user_id": 1})
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Awaitable, Coroutine, Iterator
 from typing import Any
@@ -88,6 +89,7 @@ async def _serve(settings: Settings, grpc_port: int, http: tuple[str, int] | Non
     http_server = _http_server(container, *http) if http else None
     runtime = ServiceRuntime(container)  # one runtime for both transports, started once
     await runtime.start()
+    gc.freeze()  # what start built lives as long as the process: out of full collections (http/app.py)
     try:
         await _serve_until_stopped(stop, grpc_service, http_server)
     finally:

@@ -8,8 +8,9 @@ the REST service runs exactly as `make serve-http` (Granian, one worker) and gRP
 processes on loopback: `wrk` (one thread, 32 connections) for HTTP, `bench.serve_grpc_load` (32
 calls in flight) for gRPC. Ceilings, same run, same machine: a bare Litestar app with constant
 answers under Granian and under uvicorn (uvloop, httptools), a bare `grpc.aio` servicer; the floor:
-a naive server calling `LightFM.predict` per request. Workloads run in rounds, interleaved, and each
-keeps its best round (the least disturbed by other work on the machine). `--profile KEY` records
+a naive server calling `LightFM.predict` per request. Workloads run in rounds, interleaved; each row
+shows its best round (the least disturbed by other work on the machine) and three ratios to its
+ceiling (see `table`). `--profile KEY` records
 py-spy stacks of that workload's server during its first round into /tmp/bench_serve_logs.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -168,23 +170,53 @@ def _profile(server: sp.Server, key: str, seconds: float) -> subprocess.Popen[by
     )
 
 
-def table(best: dict[str, Load], model_id: str, workloads: list[Workload]) -> str:
+def table(rounds: dict[str, list[Load]], model_id: str, workloads: list[Workload]) -> str:
+    """One row per workload: its best round; ratios to the best ceiling of the same route.
+
+    "best/best" divides the best round by the ceiling's best round (rounds may differ); "paired"
+    divides each round by the ceiling measured minutes before it in the same round, median and
+    range over the rounds; "by CPU" divides the ceiling's least server CPU per request by the
+    workload's, with the ceiling under the same server (the steadiest on a shared machine).
+    """
+    best = {key: max(loads, key=lambda load: load.rps) for key, loads in rounds.items()}
     lines = [
         f"Model {model_id} (MovieLens 100k, default parameters). Best of the rounds per row.",
         "",
         "| workload | req/s | p50 ms | p99 ms | errors | cached share | server CPU per request | "
-        "ratio to its ceiling |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "ratio best/best | ratio paired: median (range) | ratio by CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for w in workloads:
         load = best[w.key]
         share = "" if load.hit_share is None else f"{100 * load.hit_share:.0f} %"
-        ceiling = max((best[c].rps for c in w.ceiling if c in best), default=0.0)
-        ratio = f"{load.rps / ceiling:.2f}" if ceiling else ("(ceiling)" if not w.ceiling else "(not run)")
         figures = f"{load.rps:,.0f} | {load.p50_ms:.2f} | {load.p99_ms:.2f} | {load.errors}"
-        cpu = f"{1e6 * load.cpu_seconds / load.requests:,.0f} us" if load.requests else ""
-        lines.append(f"| {w.label} | {figures} | {share} | {cpu} | {ratio} |")
+        cpu = f"{1e6 * cpu_per_request(load):,.0f} us" if load.requests else ""
+        ratios = _ratios(w, rounds) if w.ceiling else ["(ceiling)"] * 3
+        lines.append(f"| {w.label} | {figures} | {share} | {cpu} | {' | '.join(ratios)} |")
     return "\n".join(lines)
+
+
+def cpu_per_request(load: Load) -> float:
+    return load.cpu_seconds / load.requests if load.requests else float("inf")
+
+
+def _ratios(w: Workload, rounds: dict[str, list[Load]]) -> list[str]:
+    ceilings = [rounds[c] for c in w.ceiling if c in rounds]
+    if not ceilings:
+        return ["(not run)"] * 3
+    mine = rounds[w.key]
+    best_ceiling = max(load.rps for loads in ceilings for load in loads)
+    best_best = max(load.rps for load in mine) / best_ceiling
+    paired = sorted(
+        load.rps / max(loads[i].rps for loads in ceilings if i < len(loads))
+        for i, load in enumerate(mine)
+        if any(i < len(loads) for loads in ceilings)
+    )
+    median = statistics.median(paired)
+    same_server = rounds.get(w.ceiling[0], [])  # CPU compares like with like: the same server
+    least_cpu = min((cpu_per_request(load) for load in same_server), default=float("nan"))
+    by_cpu = least_cpu / min(cpu_per_request(load) for load in mine)
+    return [f"{best_best:.2f}", f"{median:.2f} ({paired[0]:.2f}-{paired[-1]:.2f})", f"{by_cpu:.2f}"]
 
 
 def say(message: str) -> None:
@@ -210,7 +242,7 @@ def main() -> None:
         try:
             started = start_all(servers, args.service_root)
             servers.wait_ready()
-            best: dict[str, Load] = {}
+            rounds: dict[str, list[Load]] = {}
             for round_number in range(args.rounds):
                 for w in chosen:
                     profile = round_number == 0 and w.key == args.profile
@@ -218,11 +250,10 @@ def main() -> None:
                     cpu = 100 * load.cpu_seconds / load.seconds
                     figures = f"{load.rps:,.0f} req/s, p50 {load.p50_ms:.2f} ms, server CPU {cpu:.0f} %"
                     say(f"round {round_number + 1} {w.key}: {figures}")
-                    if w.key not in best or load.rps > best[w.key].rps:
-                        best[w.key] = load
+                    rounds.setdefault(w.key, []).append(load)
         finally:
             servers.stop()
-    print(table(best, model_id, chosen))
+    print(table(rounds, model_id, chosen))
 
 
 if __name__ == "__main__":

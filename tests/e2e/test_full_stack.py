@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis
 
 from adapters.demo_data import generate_demo_source
 from entrypoints.container import Container
@@ -28,9 +29,10 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def real_container(data_dir: Path) -> Container:
+def real_container(data_dir: Path, redis_url: str | None = None) -> Container:
     container = Container()
-    container.settings.override(Settings(data_dir=data_dir, train_cron="off", train_threads=2))
+    settings = Settings(data_dir=data_dir, train_cron="off", train_threads=2, redis_url=redis_url)
+    container.settings.override(settings)
     return container
 
 
@@ -190,3 +192,50 @@ async def test_partial_retraining_brings_in_a_new_user_and_title(
     assert recs["item_ids"] != popular["item_ids"]
     similar = await api.get("/titles/relevant", params={"title_id": new_title})
     assert similar.status_code == 200 and similar.json()["model_id"] == job["model_id"]
+
+
+@pytest.mark.redis
+async def test_replicas_sharing_redis_drop_near_copies_on_each_others_invalidations(
+    api: httpx.AsyncClient, data_dir: Path, redis_server: str
+) -> None:
+    """Two replicas with Redis and near copies: a hot event on one leaves the other's next list
+    (the copy is dropped when the published invalidation arrives), and so does invalidate-all."""
+    url = redis_server.rsplit("/", 1)[0] + "/13"  # a database of this test alone
+    Redis.from_url(url).flushdb()
+    replicas = [real_container(data_dir, redis_url=url) for _ in range(2)]
+    runtimes = [create_app(c, manage_runtime=False).state.runtime for c in replicas]
+    for runtime in runtimes:
+        await runtime.start()
+    try:
+        async with client_for(replicas[0]) as receiver, client_for(replicas[1]) as other:
+            user = {"user_id": 7, "k": 10}
+            first = (await other.get("/titles/recommendations", params=user)).json()
+            assert first["source"] == "model"
+            again = (await other.get("/titles/recommendations", params=user)).json()
+            assert again["cached"] and again["item_ids"] == first["item_ids"]  # a near copy now
+            top = first["item_ids"][0]
+
+            event = {"user_id": 7, "title_id": top, "int_type": "bookmark"}
+            assert (await receiver.get("/rec/hot/interact", params=event)).status_code == 202
+            waited = await _until_gone(other, user, top)
+            assert waited < 0.5, f"the other replica still showed the title after {waited:.3f} s"
+
+            assert (await other.get("/titles/recommendations", params=user)).json()["cached"]
+            assert (await receiver.post("/admin/cache/invalidate")).status_code == 200
+            started = time.monotonic()
+            while (await other.get("/titles/recommendations", params=user)).json()["cached"]:
+                assert time.monotonic() - started < 0.5, "invalidate-all did not reach the other replica"
+                await asyncio.sleep(0.005)
+    finally:
+        for runtime in runtimes:
+            await runtime.stop()
+        Redis.from_url(url).flushdb()
+
+
+async def _until_gone(client: httpx.AsyncClient, params: dict[str, int], title: int) -> float:
+    started = time.monotonic()
+    while title in (await client.get("/titles/recommendations", params=params)).json()["item_ids"]:
+        if time.monotonic() - started > 2:
+            break
+        await asyncio.sleep(0.005)
+    return time.monotonic() - started

@@ -34,6 +34,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from adapters.redis_pipelined import PipelinedRedis, RespError, bulk, pack
+from adapters.redis_subscriber import LeanListener, Listener, RedisPyListener
 from application.ports import CacheKey
 from domain.errors import CacheUnavailableError
 from domain.recommendation import RankedList
@@ -101,13 +102,26 @@ def connect(url: str) -> Redis:
     return client
 
 
-def connect_subscriber(url: str) -> Redis:
-    """A client for a long-lived subscription: no read timeout (it waits for messages), a PING
-    when it has been quiet for a while so that a dead connection is noticed."""
-    client: Redis = Redis.from_url(
+def invalidation_listener(url: str, prefix: str = "rec") -> Listener:
+    """A listener of the invalidations announced under `prefix`, on the server of `url`: the lean
+    one (`redis_subscriber`), or redis-py's PubSub for TLS."""
+    channel = invalidations_channel(prefix)
+    client = Redis.from_url(
         url, socket_connect_timeout=SUBSCRIBER_CONNECT_TIMEOUT_SECONDS, health_check_interval=10
+    )  # no read timeout: it waits for messages; creating it does not connect
+    pool = client.connection_pool
+    if issubclass(pool.connection_class, SSLConnection):
+        return RedisPyListener(client, channel)
+    kw = pool.connection_kwargs
+    return LeanListener(
+        channel,
+        kw.get("host", "127.0.0.1"),
+        int(kw.get("port", 6379)),
+        path=kw.get("path"),
+        username=kw.get("username"),
+        password=kw.get("password"),
+        timeout=SUBSCRIBER_CONNECT_TIMEOUT_SECONDS,
     )
-    return client
 
 
 def pipelined_twin(client: Redis) -> PipelinedRedis | None:

@@ -24,10 +24,9 @@ from collections import OrderedDict
 from contextlib import suppress
 
 import structlog
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from adapters.redis_cache import INVALIDATE_ALL, RedisRecommendationCache
+from adapters.redis_subscriber import Listener
 from application.ports import CacheKey
 from domain.recommendation import RankedList
 
@@ -41,29 +40,28 @@ RESUBSCRIBE_SECONDS = 1.0
 class RedisNearCache:
     """`RecommendationCache`: an in-process copy (LRU, `seconds` old at most) over Redis.
 
-    `inner` must announce its invalidations (`RedisRecommendationCache(..., announce=True)`);
-    `subscriber` is a client of its own without a socket timeout (it waits for messages).
+    `inner` must announce its invalidations (`RedisRecommendationCache(..., announce=True)`) on
+    the channel `listener` listens to (`invalidation_listener`).
     """
 
     def __init__(
         self,
         inner: RedisRecommendationCache,
-        subscriber: Redis,
+        listener: Listener,
         seconds: float = DEFAULT_SECONDS,
         max_entries: int = MAX_ENTRIES,
     ) -> None:
-        if inner.channel is None:
-            raise ValueError("the shared cache must announce its invalidations")
+        if inner.channel is None or inner.channel != listener.channel:
+            raise ValueError("the shared cache must announce its invalidations where the listener listens")
         self._inner = inner
-        self._subscriber = subscriber
+        self._listener = listener
         self._seconds = seconds
         self._max = max_entries
-        self._channel = inner.channel
         self._local: OrderedDict[CacheKey, tuple[float, RankedList]] = OrderedDict()
         self._models: set[str] = set()  # model ids among the copies (to drop one user's copies)
         self._epoch = 0  # bumped by every invalidation seen: reads that spanned one keep nothing
         self._live = False  # the subscription is confirmed: copies may be kept
-        self._listener: asyncio.Task[None] | None = None
+        self._listening: asyncio.Task[None] | None = None
         self._closed = False
 
     @property
@@ -101,11 +99,11 @@ class RedisNearCache:
     async def close(self) -> None:
         self._closed = True
         self._live = False
-        if self._listener is not None:
-            self._listener.cancel()
+        if self._listening is not None:
+            self._listening.cancel()
             with suppress(asyncio.CancelledError):
-                await self._listener
-        await self._subscriber.aclose()
+                await self._listening
+        await self._listener.close()
         await self._inner.close()
 
     # --- invalidation messages ----------------------------------------------------------
@@ -119,35 +117,26 @@ class RedisNearCache:
             self._drop_all()
 
     def _ensure_listening(self) -> None:
-        if self._listener is None and not self._closed:
-            self._listener = asyncio.get_running_loop().create_task(self._listen())
+        if self._listening is None and not self._closed:
+            self._listening = asyncio.get_running_loop().create_task(self._listen())
 
     async def _listen(self) -> None:
         while not self._closed:
-            pubsub = self._subscriber.pubsub()
             try:
-                await pubsub.subscribe(self._channel)
-                while not self._closed:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    if message["type"] == "subscribe":
-                        self._drop_all()  # what was missed while not subscribed
-                        self._live = True
-                        log.info("near_cache_live", seconds=self._seconds)
-                    elif message["type"] == "message":
-                        self.on_message(message["data"])
+                await self._listener.run(self._on_live, self.on_message)
             except Exception as exc:  # any failure: no copies until subscribed again
                 if self._live:
                     log.warning("near_cache_off", error=f"{type(exc).__name__}: {exc}")
-                self._live = False
-                self._drop_all()
             finally:
                 self._live = False
-                with suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                self._drop_all()
             if not self._closed:
                 await asyncio.sleep(RESUBSCRIBE_SECONDS)
+
+    def _on_live(self) -> None:
+        self._drop_all()  # what was missed while not subscribed
+        self._live = True
+        log.info("near_cache_live", seconds=self._seconds)
 
     # --- local copies -------------------------------------------------------------------
     def _keep(self, key: CacheKey, value: RankedList) -> None:

@@ -15,7 +15,7 @@ from adapters.hot_training_data import SourceTablesEventMerger
 from adapters.lightfm_engine import LightFMEngine
 from adapters.lightfm_engine.tuning import LightFMTuner
 from adapters.memory_cache import InProcessRecommendationCache
-from adapters.redis_cache import RedisRecommendationCache, connect_subscriber
+from adapters.redis_cache import RedisRecommendationCache, invalidation_listener
 from adapters.redis_near_cache import RedisNearCache
 from adapters.source_queries import load_query_file
 from adapters.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
@@ -78,8 +78,8 @@ def _cache(settings: Settings) -> CoalescingCache:
         shared = RedisRecommendationCache.from_url(settings.redis_url, ttl)
         if settings.near_cache_seconds <= 0:
             return CoalescingCache(shared)
-        subscriber = connect_subscriber(settings.redis_url)
-        return CoalescingCache(RedisNearCache(shared, subscriber, settings.near_cache_seconds))
+        listener = invalidation_listener(settings.redis_url)
+        return CoalescingCache(RedisNearCache(shared, listener, settings.near_cache_seconds))
     return CoalescingCache(InProcessRecommendationCache(ttl_seconds=ttl))
 
 

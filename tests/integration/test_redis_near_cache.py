@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from redis.asyncio import Redis
 
-from adapters.redis_cache import RedisRecommendationCache, connect_subscriber
+from adapters.redis_cache import RedisRecommendationCache, invalidation_listener
 from adapters.redis_near_cache import RedisNearCache
 from application.ports import CacheKey
 from domain.recommendation import RankedList
@@ -37,7 +37,7 @@ async def make(redis_server: str, redis_prefix: str) -> AsyncIterator[Make]:
 
     async def build(seconds: float = 5.0) -> RedisNearCache:
         shared = RedisRecommendationCache.from_url(redis_server, 3600, prefix=redis_prefix)
-        near = RedisNearCache(shared, connect_subscriber(redis_server), seconds)
+        near = RedisNearCache(shared, invalidation_listener(redis_server, redis_prefix), seconds)
         made.append(near)
         await near.get(CacheKey("title", "warm-up", 1))  # starts the subscription
         await until(lambda: near.live)
@@ -147,8 +147,11 @@ async def test_no_copies_while_the_subscription_is_down(make: Make, raw: Redis) 
     assert KEY in near._local
 
 
-async def test_the_shared_cache_must_announce() -> None:
-    shared = RedisRecommendationCache.from_url("redis://127.0.0.1:6379/15", 60, announce=False)
-    with pytest.raises(ValueError, match="announce"):
-        RedisNearCache(shared, connect_subscriber("redis://127.0.0.1:6379/15"))
-    await shared.close()
+async def test_the_shared_cache_must_announce_where_the_listener_listens() -> None:
+    url = "redis://127.0.0.1:6379/15"
+    silent = RedisRecommendationCache.from_url(url, 60, announce=False)
+    elsewhere = RedisRecommendationCache.from_url(url, 60, prefix="other")
+    for shared in (silent, elsewhere):
+        with pytest.raises(ValueError, match="announce"):
+            RedisNearCache(shared, invalidation_listener(url))
+        await shared.close()

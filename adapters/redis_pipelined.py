@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 _INCOMPLETE = object()
@@ -70,30 +70,40 @@ def parse(buffer: bytes | bytearray, pos: int) -> tuple[Reply, int]:
     raise OSError(f"unexpected reply from Redis: {bytes(buffer[pos:end])[:40]!r}")
 
 
+def drain(buffer: bytearray, handle: Callable[[Reply], None]) -> None:
+    """Hand every complete reply in `buffer` to `handle`, in order, and remove it from the buffer;
+    an incomplete one stays for the next read. A malformed stream raises OSError."""
+    pos = 0
+    try:
+        while pos < len(buffer):
+            reply, after = parse(buffer, pos)
+            if reply is _INCOMPLETE:
+                break
+            pos = after
+            handle(reply)
+    except (ValueError, IndexError) as exc:
+        raise OSError(f"Redis protocol error: {exc}") from None
+    finally:
+        del buffer[:pos]
+
+
 class _Protocol(asyncio.Protocol):
     def __init__(self, owner: PipelinedRedis) -> None:
         self._owner = owner
         self._buffer = bytearray()
 
     def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        buffer += data
-        pos = 0
-        waiters = self._owner.waiters
+        self._buffer += data
         try:
-            while pos < len(buffer):
-                reply, pos_after = parse(buffer, pos)
-                if reply is _INCOMPLETE:
-                    break
-                pos = pos_after
-                self._owner.replies += 1
-                waiter = waiters.popleft()
-                if not waiter.done():
-                    waiter.set_result(reply)
-        except (OSError, ValueError, IndexError) as exc:
-            self._owner.fail(OSError(f"Redis protocol error: {exc}"))
-            return
-        del buffer[:pos]
+            drain(self._buffer, self._deliver)
+        except OSError as exc:
+            self._owner.fail(exc)
+
+    def _deliver(self, reply: Reply) -> None:
+        self._owner.replies += 1
+        waiter = self._owner.waiters.popleft()
+        if not waiter.done():
+            waiter.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._owner.fail(OSError(f"connection to Redis lost: {exc or 'closed'}"))

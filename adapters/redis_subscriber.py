@@ -20,7 +20,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from adapters.redis_pipelined import _INCOMPLETE, RespError, pack, parse
+from adapters.redis_pipelined import RespError, drain, pack
 
 OnLive = Callable[[], None]
 OnMessage = Callable[[bytes], None]
@@ -49,20 +49,11 @@ class _Subscriber(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.heard = time.monotonic()
-        buffer = self._buffer
-        buffer += data
-        pos = 0
+        self._buffer += data
         try:
-            while pos < len(buffer):
-                reply, pos_after = parse(buffer, pos)
-                if reply is _INCOMPLETE:
-                    break
-                pos = pos_after
-                self._handle(reply)
-        except (OSError, ValueError, IndexError) as exc:
-            self._end(OSError(f"Redis protocol error: {exc}"))
-            return
-        del buffer[:pos]
+            drain(self._buffer, self._handle)
+        except OSError as exc:
+            self._end(exc)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._end(OSError(f"subscription to Redis lost: {exc or 'closed'}"))

@@ -24,13 +24,6 @@ KEY = CacheKey("user", "m-1", 42)
 
 
 @pytest.fixture
-async def raw(redis_server: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def cache(redis_server: str, redis_prefix: str) -> AsyncIterator[RedisRecommendationCache]:
     built = RedisRecommendationCache.from_url(redis_server, ttl_seconds=TTL, prefix=redis_prefix)
     yield built

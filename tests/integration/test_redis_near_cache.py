@@ -24,13 +24,6 @@ Make = Callable[..., Awaitable[RedisNearCache]]
 
 
 @pytest.fixture
-async def raw(redis_server: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def make(redis_server: str, redis_prefix: str) -> AsyncIterator[Make]:
     """Replicas sharing one Redis (and prefix), each with its near copies; live when returned."""
     made: list[RedisNearCache] = []

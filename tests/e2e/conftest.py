@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -72,3 +74,23 @@ async def stack(tmp_path) -> AsyncIterator[FakeStack]:  # type: ignore[no-untype
 async def api(stack: FakeStack) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(stack.container) as client:
         yield client
+
+
+@asynccontextmanager
+async def trained_stack(
+    data_dir: Path, train: dict[str, int] | None = None
+) -> AsyncIterator[tuple[Container, httpx.AsyncClient]]:
+    """The real stack on a demo data dir (a follower: no cron), with a model trained through the
+    API (`train` parameters) unless one is active already; stopped afterwards."""
+    container = Container()
+    container.settings.override(Settings(data_dir=data_dir, train_cron="off", train_threads=2))
+    runtime = create_app(container, manage_runtime=False).state.runtime
+    await runtime.start()
+    try:
+        async with client_for(container) as client:
+            if container.state().model is None:
+                trained = await client.get("/admin/train", params=train or {})
+                assert trained.status_code == 200 and trained.json()["status"] == "succeeded", trained.text
+            yield container, client
+    finally:
+        await runtime.stop()

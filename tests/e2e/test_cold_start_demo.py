@@ -13,9 +13,7 @@ import pytest
 
 from adapters.demo_data import generate_demo_source
 from entrypoints.container import Container
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
-from tests.e2e.conftest import client_for
+from tests.e2e.conftest import trained_stack
 
 pytestmark = pytest.mark.slow
 SMALL = {"epochs": 8, "no_components": 32}
@@ -51,16 +49,8 @@ def cold(tmp_path_factory: pytest.TempPathFactory) -> ColdSource:
 
 @pytest.fixture
 async def stack(cold: ColdSource) -> AsyncIterator[tuple[Container, httpx.AsyncClient]]:
-    container = Container()
-    container.settings.override(Settings(data_dir=cold.data_dir, train_cron="off", train_threads=2))
-    runtime = create_app(container, manage_runtime=False).state.runtime
-    await runtime.start()
-    async with client_for(container) as client:
-        if container.state().model is None:
-            trained = await client.get("/admin/train", params=SMALL)
-            assert trained.status_code == 200 and trained.json()["status"] == "succeeded", trained.text
-        yield container, client
-    await runtime.stop()
+    async with trained_stack(cold.data_dir, SMALL) as built:
+        yield built
 
 
 async def recommend(api: httpx.AsyncClient, user_id: int) -> dict:

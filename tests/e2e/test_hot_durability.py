@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,17 +16,12 @@ import httpx
 import pytest
 
 from adapters.demo_data import generate_demo_source
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 CLIENTS = 8
 KILL_AFTER = 300  # acknowledged events
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:

@@ -9,10 +9,7 @@ import httpx
 import pytest
 
 from adapters.demo_data import generate_demo_source
-from entrypoints.container import Container
-from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
-from tests.e2e.conftest import client_for
+from tests.e2e.conftest import trained_stack
 
 pytestmark = pytest.mark.slow
 SMALL = {"epochs": 8, "no_components": 32}
@@ -27,16 +24,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def api(data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    container = Container()
-    container.settings.override(Settings(data_dir=data_dir, train_cron="off", train_threads=2))
-    runtime = create_app(container, manage_runtime=False).state.runtime
-    await runtime.start()
-    async with client_for(container) as client:
-        if container.state().model is None:
-            trained = await client.get("/admin/train", params=SMALL)
-            assert trained.status_code == 200 and trained.json()["status"] == "succeeded", trained.text
+    async with trained_stack(data_dir, SMALL) as (_container, client):
         yield client
-    await runtime.stop()
 
 
 async def items(api: httpx.AsyncClient, path: str, **params: object) -> list[int]:

@@ -5,7 +5,7 @@ SELECT-only user, trained through /admin/train, lists cached in Redis, invalidat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +17,7 @@ from entrypoints.cli import main
 from entrypoints.container import Container
 from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
-from tests.conftest import MySqlDatabase, OwnRedis, free_port
+from tests.conftest import MySqlDatabase, OwnRedis
 from tests.e2e.conftest import client_for
 
 pytestmark = [
@@ -30,14 +30,6 @@ pytestmark = [
 
 TRAIN = {"epochs": 5, "no_components": 16}
 ASK = {"user_id": 1, "k": 10}
-
-
-@pytest.fixture
-def own_redis(redis_server: str) -> Iterator[OwnRedis]:
-    server = OwnRedis(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

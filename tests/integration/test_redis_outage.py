@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -19,20 +19,12 @@ from application.ports import CacheKey
 from application.serving_state import ServingState
 from domain.errors import CacheUnavailableError
 from domain.recommendation import RankedList
-from tests.conftest import OwnRedis, free_port
+from tests.conftest import OwnRedis
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
 
 KEY = CacheKey("user", "m-1", 5)
 LIST = RankedList.of([3, 2, 1], [0.5, 0.25, 0.125])
-
-
-@pytest.fixture
-def own_redis(redis_server: str) -> Iterator[OwnRedis]:
-    server = OwnRedis(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

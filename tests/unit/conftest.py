@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -72,3 +74,16 @@ async def world() -> World:
     w = build_world()
     await w.refresh.execute()
     return w
+
+
+def hold_training(world: World) -> asyncio.Event:
+    """Make the world's engine wait inside `train` until the returned event is set."""
+    gate = asyncio.Event()
+    original = world.engine.train
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        await gate.wait()
+        return await original(*args, **kwargs)
+
+    world.engine.train = held  # type: ignore[method-assign]
+    return gate

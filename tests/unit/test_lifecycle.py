@@ -16,7 +16,7 @@ from domain.activation_policy import AutoActivate, ForwardScores, decide_activat
 from domain.errors import ConflictError, InvalidArgumentError, NotFoundError
 from domain.model_version import TrainParams
 from domain.training_job import JobStatus, JobTrigger, TrainMode
-from tests.unit.conftest import World, build_world
+from tests.unit.conftest import World, build_world, hold_training
 
 FAST = TrainParams(epochs=2)
 FUTURE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -104,14 +104,7 @@ async def test_cancelled_scheduled_job_does_not_run(world: World) -> None:
 
 
 async def test_scheduled_job_waits_for_a_running_one(world: World) -> None:
-    gate = asyncio.Event()
-    original = world.engine.train
-
-    async def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
-        await gate.wait()
-        return await original(*args, **kwargs)
-
-    world.engine.train = slow  # type: ignore[method-assign]
+    gate = hold_training(world)
     running = await world.train.submit(TrainCommand(FAST))
     job = await world.train.schedule(TrainCommand(FAST, JobTrigger.SCHEDULED), FUTURE)
     waiter = asyncio.create_task(world.train.run_scheduled(job.job_id))

@@ -8,7 +8,7 @@ from application.train_model import TrainCommand
 from domain.errors import ArtifactError, NotFoundError, TrainingAlreadyRunningError
 from domain.model_version import TrainParams
 from domain.training_job import JobStatus, JobTrigger
-from tests.unit.conftest import World
+from tests.unit.conftest import World, hold_training
 
 FAST = TrainParams(epochs=3)
 
@@ -54,14 +54,7 @@ async def test_source_down_fails_the_job_and_old_model_keeps_serving(world: Worl
 
 
 async def test_only_one_training_at_a_time(world: World) -> None:
-    gate = asyncio.Event()
-    original = world.engine.train
-
-    async def slow_train(*args, **kwargs):  # type: ignore[no-untyped-def]
-        await gate.wait()
-        return await original(*args, **kwargs)
-
-    world.engine.train = slow_train  # type: ignore[method-assign]
+    gate = hold_training(world)
     running = await world.train.submit(TrainCommand(FAST))
     with pytest.raises(TrainingAlreadyRunningError) as refused:
         await world.train.execute(TrainCommand(FAST))

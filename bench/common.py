@@ -17,6 +17,10 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 
 
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -30,7 +30,7 @@ import httpx
 from redis import Redis
 
 from bench import serve_processes as sp
-from bench.common import REPO
+from bench.common import REPO, say
 from bench.serve_wrk import TITLES, USERS, Load, run_wrk, script
 
 HTTP = ("bare-granian", "bare-uvicorn")
@@ -217,10 +217,6 @@ def _ratios(w: Workload, rounds: dict[str, list[Load]]) -> list[str]:
     least_cpu = min((cpu_per_request(load) for load in same_server), default=float("nan"))
     by_cpu = least_cpu / min(cpu_per_request(load) for load in mine)
     return [f"{best_best:.2f}", f"{median:.2f} ({paired[0]:.2f}-{paired[-1]:.2f})", f"{by_cpu:.2f}"]
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def main() -> None:

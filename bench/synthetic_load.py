@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.common import say
 from bench.synthetic import Spec, SyntheticSite
 
 SCHEMA = """
@@ -120,15 +120,20 @@ def _load(target: Target, folder: Path, table: str, frame: pd.DataFrame) -> None
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_site_arguments(parser: argparse.ArgumentParser) -> None:
+    """The synthetic site's size and the database it goes into."""
     parser.add_argument("--interactions", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--titles", type=int, default=20_000)
     parser.add_argument("--database", default="rec_bench")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_site_arguments(parser)
     args = parser.parse_args()
     spec = Spec(args.interactions, args.users, args.titles)
-    seconds = ensure_loaded(spec, Target(args.database), lambda m: print(m, file=sys.stderr, flush=True))
+    seconds = ensure_loaded(spec, Target(args.database), say)
     print(f"synthetic: {spec.key()} in {args.database} ({seconds:.1f} s)")
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from adapters.source_queries import DEFAULT_QUERIES, mysql_bulk_sql
-from bench.common import REPO
+from bench.common import REPO, say
 from bench.synthetic import Spec
-from bench.synthetic_load import Target, ensure_loaded
+from bench.synthetic_load import Target, add_site_arguments, ensure_loaded
 
 QUALITY = ("precision_at_10", "recall_at_10", "auc")
 STEPS = (
@@ -112,16 +112,9 @@ def report(spec: Spec, job: dict[str, Any], dump_seconds: float, load_seconds: f
     return "\n".join(lines)
 
 
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--interactions", type=int, default=1_000_000)
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--titles", type=int, default=20_000)
-    parser.add_argument("--database", default="rec_bench")
+    add_site_arguments(parser)
     parser.add_argument("--epochs", type=int, default=None, help="default: the service's default")
     args = parser.parse_args()
     spec = Spec(args.interactions, args.users, args.titles)

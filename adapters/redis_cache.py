@@ -24,6 +24,7 @@ import sys
 import time
 from array import array
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,34 @@ def connect(url: str) -> Redis:
     return client
 
 
+@dataclass(frozen=True, slots=True)
+class _Plain:
+    """Where a plain (non-TLS) connection to the server of a redis-py client goes."""
+
+    host: str
+    port: int
+    db: int
+    path: str | None
+    username: str | None
+    password: str | None
+
+
+def _plain_server(client: Redis) -> _Plain | None:
+    """The server `client` talks to, as the bare protocols need it; None for TLS (redis-py's own)."""
+    pool = client.connection_pool
+    if issubclass(pool.connection_class, SSLConnection):
+        return None
+    kw = pool.connection_kwargs
+    return _Plain(
+        kw.get("host", "127.0.0.1"),
+        int(kw.get("port", 6379)),
+        int(kw.get("db") or 0),
+        kw.get("path"),
+        kw.get("username"),
+        kw.get("password"),
+    )
+
+
 def invalidation_listener(url: str, prefix: str = "rec") -> Listener:
     """A listener of the invalidations announced under `prefix`, on the server of `url`: the lean
     one (`redis_subscriber`), or redis-py's PubSub for TLS."""
@@ -109,34 +138,32 @@ def invalidation_listener(url: str, prefix: str = "rec") -> Listener:
     client = Redis.from_url(
         url, socket_connect_timeout=SUBSCRIBER_CONNECT_TIMEOUT_SECONDS, health_check_interval=10
     )  # no read timeout: it waits for messages; creating it does not connect
-    pool = client.connection_pool
-    if issubclass(pool.connection_class, SSLConnection):
+    server = _plain_server(client)
+    if server is None:
         return RedisPyListener(client, channel)
-    kw = pool.connection_kwargs
     return LeanListener(
         channel,
-        kw.get("host", "127.0.0.1"),
-        int(kw.get("port", 6379)),
-        path=kw.get("path"),
-        username=kw.get("username"),
-        password=kw.get("password"),
+        server.host,
+        server.port,
+        path=server.path,
+        username=server.username,
+        password=server.password,
         timeout=SUBSCRIBER_CONNECT_TIMEOUT_SECONDS,
     )
 
 
 def pipelined_twin(client: Redis) -> PipelinedRedis | None:
     """An auto-pipelined connection to the server `client` talks to; None for TLS."""
-    pool = client.connection_pool
-    if issubclass(pool.connection_class, SSLConnection):
+    server = _plain_server(client)
+    if server is None:
         return None
-    kw = pool.connection_kwargs
     return PipelinedRedis(
-        kw.get("host", "127.0.0.1"),
-        int(kw.get("port", 6379)),
-        int(kw.get("db") or 0),
-        path=kw.get("path"),
-        username=kw.get("username"),
-        password=kw.get("password"),
+        server.host,
+        server.port,
+        server.db,
+        path=server.path,
+        username=server.username,
+        password=server.password,
         timeout=SOCKET_TIMEOUT_SECONDS,
     )
 

@@ -29,7 +29,11 @@ def _config(connection: Connection | None = None) -> Config:
 
 def upgrade_to_head(connection: Connection) -> None:
     """Apply every migration not yet applied; a no-op on an up-to-date database."""
-    command.upgrade(_config(connection), "head")
+    upgrade_to(connection, "head")
+
+
+def upgrade_to(connection: Connection, revision: str) -> None:
+    command.upgrade(_config(connection), revision)
 
 
 def current_revision(connection: Connection) -> str | None:

@@ -8,10 +8,11 @@ interactions query as a subquery, so replacements keep working.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from domain.errors import SourceUnavailableError
 
@@ -90,6 +91,26 @@ def seen_sql_for(dialect: str, paramstyle: str, interactions: str) -> tuple[str,
         interactions=interactions, user_ids="{user_ids}"
     )
     return sql, concat
+
+
+SEEN_INDEX_STATEMENT = "CREATE INDEX ix_interactions_user_title ON interactions (user_id, title_id)"
+
+
+def reads_index_only(plan: Sequence[Mapping[Any, Any]]) -> bool:
+    """Whether every table step of a MySQL/MariaDB `EXPLAIN` answers from an index alone.
+
+    `Extra` holds items separated by "; ": "Using index" (or "Using index for group-by") means
+    index-only, whereas "Using index condition" still fetches each row from the table. Steps
+    without a table (a derived table merged away, "No tables used") read nothing.
+    """
+    for step in plan:
+        table = step.get("table")
+        if table is None or str(table).startswith("<"):
+            continue
+        extra = [item.strip() for item in str(step.get("Extra") or "").split(";")]
+        if not any(item == "Using index" or item.startswith("Using index for") for item in extra):
+            return False
+    return True
 
 
 COLUMNS_ONLY_SQL = "SELECT * FROM ({query}) AS q LIMIT 0"

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import structlog
 
-from adapters.source_queries import SourceQueryError
-from adapters.sqlalchemy_engines import create_source_engine
+from adapters.source_queries import SEEN_INDEX_STATEMENT, SourceQueryError
+from adapters.sqlalchemy_engines import create_engine_for, create_source_engine
 from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import SourceUnavailableError
@@ -210,3 +211,31 @@ async def test_an_unreachable_source_is_unavailable_not_a_query_error() -> None:
         assert "s3cret-pw" not in str(caught.value) and "127.0.0.1" in str(caught.value)
     finally:
         await source.close()
+
+
+@pytest.mark.mysql
+async def test_start_advises_the_covering_index_until_the_source_has_it(mysql_db: Any) -> None:
+    url = str(mysql_db.url)
+    events: list[Event] = [(u, t, "view", None, ago(1)) for u in range(1, 41) for t in range(1, 11)]
+    await fill_source(url, active(range(1, 11)), events)
+
+    async def advice() -> list[dict[str, Any]]:
+        source = SqlAlchemyInteractionSource(create_source_engine(url), PositiveRule())
+        try:
+            with structlog.testing.capture_logs() as logs:
+                assert await source.check_queries() is True
+        finally:
+            await source.close()
+        return [entry for entry in logs if entry["event"] == "source_seen_read_not_index_only"]
+
+    before = await advice()
+    assert [entry["statement"] for entry in before] == [SEEN_INDEX_STATEMENT]
+    assert before[0]["log_level"] == "warning"
+
+    engine = create_engine_for(url)  # the operator's DDL: the source engine is read-only
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(SEEN_INDEX_STATEMENT)
+    finally:
+        await engine.dispose()
+    assert await advice() == []

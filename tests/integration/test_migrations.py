@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.registry_migrations import current_revision, head_revision
+from adapters.registry_migrations import current_revision, head_revision, upgrade_to
 from adapters.registry_tables import metadata
 from adapters.sqlalchemy_engines import create_engine_for
 from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
@@ -37,6 +37,10 @@ async def engine(registry_url: str) -> AsyncIterator[AsyncEngine]:
 
 def _tables(conn: Connection) -> set[str]:
     return set(inspect(conn).get_table_names())
+
+
+def _indexes(conn: Connection, table: str) -> dict[str, list[str]]:
+    return {str(index["name"]): list(index["column_names"]) for index in inspect(conn).get_indexes(table)}
 
 
 def _drift(conn: Connection) -> list[object]:
@@ -78,3 +82,26 @@ async def test_a_registry_created_before_migrations_is_adopted(engine: AsyncEngi
     assert await registry.active_model_id() == "m-old"
     async with engine.connect() as conn:
         assert await conn.run_sync(current_revision) == head_revision()
+
+
+async def test_hot_events_of_a_0002_registry_move_to_the_covering_index_and_are_kept(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade_to, "0002")
+        await conn.execute(
+            text(
+                "INSERT INTO hot_events (user_id, title_id, int_type, raw_score, created_at) "
+                "VALUES (7, 70, 'view', NULL, '2026-11-28T00:00:00.000000Z')"
+            )
+        )
+        assert "ix_hot_events_user_id" in await conn.run_sync(_indexes, "hot_events")
+
+    await SqlAlchemyModelRegistry(engine).create_schema()
+
+    async with engine.connect() as conn:
+        indexes = await conn.run_sync(_indexes, "hot_events")
+        rows = (await conn.execute(text("SELECT user_id, title_id FROM hot_events"))).all()
+    assert "ix_hot_events_user_id" not in indexes
+    assert indexes["ix_hot_events_user_title"] == ["user_id", "title_id"]
+    assert [tuple(row) for row in rows] == [(7, 70)]

@@ -70,17 +70,33 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process and its children so far."""
-        total = 0
-        for pid in self.worker_pids():
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(stat[11]) + int(stat[12])  # utime, stime (fields 14 and 15)
-        return total / os.sysconf("SC_CLK_TCK")
+        return sum(process_cpu_seconds(pid) for pid in self.worker_pids())
 
     def worker_pids(self) -> list[int]:
         """The process and its children (Granian serves from a child process)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         found = children.read_text().split() if children.exists() else []
         return [self.process.pid, *map(int, found)]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 once it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
+def database_pid() -> int | None:
+    """The local MariaDB/MySQL server's process, to charge its CPU to the workload."""
+    for status in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if status.read_text().strip() in ("mariadbd", "mysqld"):
+                return int(status.parent.name)
+        except OSError:
+            continue
+    return None
 
 
 @dataclass

@@ -67,6 +67,7 @@ class Load:
     hits: int = 0
     misses: int = 0
     cpu_seconds: float = 0.0  # the server's, measured by the caller
+    db_cpu_seconds: float = 0.0  # the local MariaDB server's over the same time
 
     @property
     def rps(self) -> float:

@@ -26,7 +26,7 @@ test: install  ## the whole suite (integration tests need MariaDB and Redis; und
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain application adapters entrypoints
+	$(BIN)/mypy domain application adapters entrypoints bench
 	$(BIN)/lint-imports
 
 format: install

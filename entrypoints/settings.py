@@ -28,19 +28,19 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     registry_url: str | None = None
     data_dir: Path = Path("./data")
-    cache_ttl_seconds: int = Field(3600, ge=1)
-    near_cache_seconds: float = Field(5.0, ge=0, le=60)  # 0: every cached read goes to Redis
+    cache_ttl_seconds: int = Field(default=3600, ge=1)
+    near_cache_seconds: float = Field(default=5.0, ge=0, le=60)  # 0: every cached read goes to Redis
     train_cron: str = "0 3 * * *"
     timezone: str | None = None
     auto_activate: Literal["always", "if_better", "never"] = "if_better"
-    keep_models: int = Field(10, ge=0)
+    keep_models: int = Field(default=10, ge=0)
     http_host: str = "0.0.0.0"  # noqa: S104 - a service listens on all interfaces by default
-    http_port: int = Field(8000, ge=1, le=65535)
-    grpc_port: int = Field(50051, ge=1, le=65535)
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    grpc_port: int = Field(default=50051, ge=1, le=65535)
     admin_token: str | None = None
     interaction_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     rating_min_positive: float = 4.0
-    popular_window_days: int = Field(30, ge=1)
+    popular_window_days: int = Field(default=30, ge=1)
     train_threads: int = Field(default_factory=_default_threads, ge=1)
     hot_events_in_source: bool = True
     log_format: Literal["console", "json"] = "console"

@@ -170,8 +170,13 @@ class SqlAlchemyInteractionSource:
         if not mysql_stream.is_asyncmy(conn):
             return
         sql = self._seen_sql.format(user_ids=placeholders(self._reads.paramstyle, 1))
-        result = await conn.exec_driver_sql(f"EXPLAIN {sql}", (0,))
-        if not reads_index_only(list(result.mappings())):
+        try:
+            plan = list((await conn.exec_driver_sql(f"EXPLAIN {sql}", (0,))).mappings())
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise
+            return  # advice only: a server that cannot explain this statement gets none
+        if not reads_index_only(plan):
             log.warning(
                 "source_seen_read_not_index_only",
                 detail="each cache miss reads its user's interactions row by row from the table; "

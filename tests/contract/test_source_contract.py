@@ -239,3 +239,17 @@ async def test_start_advises_the_covering_index_until_the_source_has_it(mysql_db
     finally:
         await engine.dispose()
     assert await advice() == []
+
+
+@pytest.mark.mysql
+async def test_a_seen_read_the_server_cannot_explain_gets_no_advice_and_start_goes_on(mysql_db: Any) -> None:
+    url = str(mysql_db.url)
+    await fill_source(url, active([1]), [(1, 1, "view", None, ago(1))])
+    source = SqlAlchemyInteractionSource(create_source_engine(url), PositiveRule())
+    source._seen_sql = "SELECT no_such_column FROM interactions WHERE user_id IN ({user_ids})"  # white box
+    try:
+        with structlog.testing.capture_logs() as logs:
+            assert await source.check_queries() is True
+    finally:
+        await source.close()
+    assert [entry for entry in logs if entry["event"] == "source_seen_read_not_index_only"] == []

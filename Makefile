@@ -45,7 +45,7 @@ protos: install  ## regenerate the committed gRPC modules from protos/*.proto (r
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I. --python_out=. \
 		--grpc_python_out=. --mypy_out=. --mypy_grpc_out=. protos/*.proto
 
-.PHONY: bench-quality bench-serve bench-train bench-train-10m bench-training-latency
+.PHONY: bench-quality bench-serve bench-serve-steps bench-train bench-train-10m bench-training-latency
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
@@ -58,6 +58,9 @@ bench-quality: $(BENCH_STAMP)  ## MovieLens 100k: popularity, ALS, the service's
 
 bench-serve: install  ## REST and gRPC throughput/latency vs bare ceilings and a naive floor (needs MariaDB, Redis, wrk)
 	$(BIN)/python -m bench.serve
+
+bench-serve-steps: install  ## CPU per request of a cache miss, whole and without each database read / the cache write (in-process)
+	$(BIN)/python -m bench.serve_inprocess --without ';put;hot;seen;seen,hot;seen,hot,put' --rounds 2
 
 bench-train: install  ## 1M synthetic interactions in MariaDB (database rec_bench), one timed training
 	$(BIN)/python -m bench.train_scale --interactions 1000000

@@ -14,6 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from domain.errors import RegistryUnavailableError
+
 
 def migrations_dir() -> Path:
     return Path(str(files("migrations")))
@@ -27,8 +29,34 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+MIGRATION_LOCK_SECONDS = 60
+
+
 def upgrade_to_head(connection: Connection) -> None:
-    """Apply every migration not yet applied; a no-op on an up-to-date database."""
+    """Apply every migration not yet applied; a no-op on an up-to-date database.
+
+    Replicas that start together must not migrate together (both would create Alembic's version
+    table, or stamp it twice): the first takes a lock for the duration and the others, once they
+    get it, find the database at head. MySQL/MariaDB: a named lock of the session (`GET_LOCK`, per
+    database); SQLite: the database's write lock, taken at once (`BEGIN IMMEDIATE`; the others wait
+    up to the busy timeout). Other databases run as they are.
+    """
+    dialect = connection.dialect.name
+    if dialect in ("mysql", "mariadb"):
+        name = f"rec_registry_migrations:{connection.exec_driver_sql('SELECT DATABASE()').scalar()}"[:64]
+        got = connection.exec_driver_sql("SELECT GET_LOCK(%s, %s)", (name, MIGRATION_LOCK_SECONDS)).scalar()
+        if got != 1:
+            raise RegistryUnavailableError(
+                f"the registry's migrations wait for lock {name!r}, held by another process for "
+                f"{MIGRATION_LOCK_SECONDS} s"
+            )
+        try:
+            upgrade_to(connection, "head")
+        finally:
+            connection.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name,))
+        return
+    if dialect == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
     upgrade_to(connection, "head")
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,10 +14,12 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters import registry_migrations
 from adapters.registry_migrations import current_revision, head_revision, upgrade_to
 from adapters.registry_tables import metadata
 from adapters.sqlalchemy_engines import create_engine_for
 from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
+from domain.errors import RegistryUnavailableError
 
 pytestmark = pytest.mark.integration
 
@@ -105,3 +109,35 @@ async def test_hot_events_of_a_0002_registry_move_to_the_covering_index_and_are_
     assert "ix_hot_events_user_id" not in indexes
     assert indexes["ix_hot_events_user_title"] == ["user_id", "title_id"]
     assert [tuple(row) for row in rows] == [(7, 70)]
+
+
+async def test_replicas_starting_together_migrate_once_and_all_start(registry_url: str) -> None:
+    engines = [create_engine_for(registry_url) for _ in range(4)]
+    try:
+        results = await asyncio.gather(
+            *(SqlAlchemyModelRegistry(engine).create_schema() for engine in engines), return_exceptions=True
+        )
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        async with engines[0].connect() as conn:
+            assert await conn.run_sync(current_revision) == head_revision()
+            assert await conn.run_sync(_drift) == []
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+@pytest.mark.mysql
+async def test_a_migration_lock_held_too_long_stops_the_start_with_a_clear_error(
+    mysql_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry_migrations, "MIGRATION_LOCK_SECONDS", 1)
+    holder, starter = create_engine_for(str(mysql_db.url)), create_engine_for(str(mysql_db.url))
+    try:
+        async with holder.connect() as conn:
+            name = f"rec_registry_migrations:{mysql_db.name}"
+            assert (await conn.exec_driver_sql("SELECT GET_LOCK(%s, 0)", (name,))).scalar() == 1
+            with pytest.raises(RegistryUnavailableError, match="migrations wait for lock"):
+                await SqlAlchemyModelRegistry(starter).create_schema()
+    finally:
+        await holder.dispose()
+        await starter.dispose()

@@ -139,9 +139,10 @@ async def sweeps(app: App, args: argparse.Namespace, users: int) -> list[float]:
 
 
 async def serve(args: argparse.Namespace, users: int) -> list[float]:
+    from bench.bare_litestar import create_app as create_bare_app
     from entrypoints.http.app import create_app_from_env
 
-    app: Any = create_app_from_env()
+    app: Any = create_bare_app() if args.app == "bare" else create_app_from_env()
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     lifespan = asyncio.create_task(
@@ -166,6 +167,9 @@ async def serve(args: argparse.Namespace, users: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", choices=["cached", "uncached"], default="uncached")
+    parser.add_argument(
+        "--app", choices=["service", "bare"], default="service", help="bare: the ceiling of bench.serve"
+    )
     parser.add_argument(
         "--without",
         default="",
@@ -192,7 +196,7 @@ def main() -> None:
                 finally:
                     restore()
     for steps, found in figures.items():
-        label = f"{args.workload}, without {', '.join(sorted(steps))}" if steps else args.workload
+        label = f"{args.app}, {args.workload}" + (f", without {', '.join(sorted(steps))}" if steps else "")
         low, median, high = (1e6 * value for value in (min(found), statistics.median(found), max(found)))
         print(f"{label}: {median:.0f} us CPU per request ({low:.0f}-{high:.0f})")
 

@@ -5,6 +5,7 @@ The revisions live in the top-level `migrations` package (shipped with the servi
 
 from __future__ import annotations
 
+from contextlib import suppress
 from importlib.resources import files
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from domain.errors import RegistryUnavailableError
 
@@ -53,7 +55,8 @@ def upgrade_to_head(connection: Connection) -> None:
         try:
             upgrade_to(connection, "head")
         finally:
-            connection.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name,))
+            with suppress(SQLAlchemyError):  # a dead session has released its locks already
+                connection.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name,))
         return
     if dialect == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,7 +1,7 @@
 """What each step of a request costs: the service's ASGI app driven in this process, no server.
 
-Usage: .venv/bin/python -m bench.serve_inprocess [--workload uncached] [--without seen,hot,put]
-       [--sweeps 6] [--concurrency 32] [--profile]
+Usage: .venv/bin/python -m bench.serve_inprocess [--app service|bare] [--workload uncached|cached]
+       [--without 'SET;SET...'] [--rounds 1] [--sweeps 6] [--concurrency 32] [--profile]
 
 The same set-up as `bench.serve` (MovieLens 100k in MariaDB with the recommended index, registry in
 MariaDB, Redis db 9, one trained model), then the app built by `create_app_from_env` runs in this
@@ -10,6 +10,7 @@ a time, after `POST /admin/cache/invalidate` for `uncached` (every list computed
 for `cached`. Reported: CPU time of this process per request (user + system; the load generator's
 share is a few microseconds of ASGI calls), median and range over the sweeps after the first.
 
+`--app bare` runs `bench.bare_litestar` (the ceiling of `bench.serve`) the same way, cached only.
 `--without` replaces steps by no-ops to read their cost as a difference (an ablation, not a way to
 run the service): `seen` (the source's seen titles), `hot` (the registry's hot titles), `put` (the
 cache write). `--profile` prints a cProfile of the last sweep on CPU time (its overhead inflates
@@ -181,6 +182,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    if args.app == "bare" and (args.workload == "uncached" or args.without):
+        parser.error("the bare app has no cache and no steps: use --app bare --workload cached")
     sets = [frozenset(step for step in chosen.split(",") if step) for chosen in args.without.split(";")]
     figures: dict[frozenset[str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-inprocess-") as tmp:

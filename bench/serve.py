@@ -1,8 +1,10 @@
 """Serving throughput and latency: the service as production runs it, against bare ceilings and a floor.
 
 Usage: .venv/bin/python -m bench.serve [--seconds 8] [--rounds 3] [--profile KEY] [--only KEYS]
+       [--contract-schema] [--service-root DIR]
 
-MovieLens 100k is loaded into MariaDB by the project's loader and trained by `rec-service train`;
+MovieLens 100k is loaded into MariaDB by the project's loader (with the README's recommended
+`(user_id, title_id)` index unless `--contract-schema`) and trained by `rec-service train`;
 the REST service runs exactly as `make serve-http` (Granian, one worker) and gRPC as
 `make serve-grpc`, both configured by REC_* with Redis as the cache. Load comes from other
 processes on loopback: `wrk` (one thread, 32 connections) for HTTP, `bench.serve_grpc_load` (32
@@ -10,8 +12,8 @@ calls in flight) for gRPC. Ceilings, same run, same machine: a bare Litestar app
 answers under Granian and under uvicorn (uvloop, httptools), a bare `grpc.aio` servicer; the floor:
 a naive server calling `LightFM.predict` per request. Workloads run in rounds, interleaved; each row
 shows its best round (the least disturbed by other work on the machine) and three ratios to its
-ceiling (see `table`). `--profile KEY` records
-py-spy stacks of that workload's server during its first round into /tmp/bench_serve_logs.
+ceiling (see `table`), with the server's and the local MariaDB's CPU per request. `--profile KEY`
+records py-spy stacks of that workload's server during its first round into /tmp/bench_serve_logs.
 """
 
 from __future__ import annotations

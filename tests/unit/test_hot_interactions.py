@@ -137,6 +137,21 @@ async def test_another_process_excludes_the_event_read_from_the_store(hot: Hot) 
     assert target not in (await other.execute(RecommendQuery(3, 10))).items.title_ids
 
 
+async def test_a_miss_while_the_store_is_unreadable_still_answers_without_this_process_s_titles(
+    hot: Hot,
+) -> None:
+    await train(hot.world)
+    mine = (await hot.titles(5))[0]
+    await hot.event(5, mine)  # stored, and remembered by this process
+    await hot.world.cache.invalidate_all()
+    hot.events.available = False
+
+    answer = await hot.recommend.execute(RecommendQuery(5, 10))  # a miss: no error, a full list
+
+    assert answer.source is ListSource.MODEL and len(answer.items) == 10
+    assert mine not in answer.items.title_ids  # this process's own event is still seen
+
+
 async def test_popular_lists_exclude_hot_titles(hot: Hot) -> None:
     first = (await hot.titles(10**9, k=3))[0]
     await hot.event(10**9, first, "view")

@@ -222,3 +222,15 @@ async def test_follower_switches_to_the_registry_active_version(world: World) ->
     world.registry.active = second.model_id  # another process activated it
     assert await follow.execute() is True
     assert world.state.model_id == second.model_id != first.model_id
+
+
+async def test_a_follower_that_cannot_load_the_new_version_keeps_serving_its_own(world: World) -> None:
+    first = await world.train.execute(TrainCommand(FAST))
+    second = await world.train.execute(TrainCommand(FAST, activate=False))
+    assert second.model_id is not None
+    del world.artifacts.bundles[second.model_id]  # its files are gone (or were never copied here)
+    world.registry.active = second.model_id
+    follow = FollowActiveModel(world.registry, world.state, world.activate)
+
+    assert await follow.execute() is False
+    assert world.state.model_id == first.model_id

@@ -140,7 +140,8 @@ class SqlAlchemyInteractionSource:
             await conn.execute(text(PING_SQL))
 
     async def check_queries(self) -> bool:
-        """Run each query with LIMIT 0 and check its columns (the service's start).
+        """Run each query with LIMIT 0 and check its columns (the service's start); on MySQL/MariaDB
+        also advise on the index of the "seen" read (`_advise_on_seen_plan`).
 
         Raises `SourceQueryError` naming the query (and the column) when one fails or lacks a
         column; returns False, checking nothing, when the source cannot be reached.

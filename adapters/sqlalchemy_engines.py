@@ -7,6 +7,8 @@ short connect timeout; source connections are read-only sessions in UTC with a l
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,11 +29,11 @@ SOURCE_READ_TIMEOUT_SECONDS = 300  # longest silence of the server inside one re
 SOURCE_NET_WRITE_TIMEOUT_SECONDS = 900
 _ASYNC_DRIVERS = {"mysql": "mysql+asyncmy", "mariadb": "mysql+asyncmy", "sqlite": "sqlite+aiosqlite"}
 _SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
 )
+_SQLITE_WAL_RETRY_SECONDS = 0.02
 
 
 def create_engine_for(url: str) -> AsyncEngine:
@@ -137,8 +139,27 @@ def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     try:
         for pragma in _SQLITE_PRAGMAS:
             cursor.execute(pragma)
+        _switch_to_wal(cursor)
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the database in WAL mode, waiting (up to the busy timeout) for others to let it.
+
+    The switch needs the database to itself and SQLite does not call the busy handler for it: on a
+    fresh file that several processes open at once (replicas starting together) it fails at once
+    with "database is locked". Once the file is in WAL mode the switch is a no-op that never fails.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(_SQLITE_WAL_RETRY_SECONDS)
 
 
 @asynccontextmanager

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -153,6 +155,26 @@ async def test_sqlite_registry_runs_in_wal_mode(registry: SqlAlchemyModelRegistr
             assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
     finally:
         await engine.dispose()
+
+
+async def test_switch_to_wal_waits_for_a_writer_holding_a_fresh_file(tmp_path: Path) -> None:
+    """Replicas opening a fresh registry file at once: SQLite refuses the WAL switch at once while
+    another connection writes (no busy handler for it); the engine waits for the writer instead."""
+    path = tmp_path / "fresh.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("CREATE TABLE t (x INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    release = asyncio.get_running_loop().call_later(0.3, writer.execute, "COMMIT")
+    engine = create_engine_for(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+    finally:
+        release.cancel()
+        await engine.dispose()
+        writer.close()
 
 
 async def test_unusable_database_raises_registry_unavailable(tmp_path: Path) -> None:

@@ -13,8 +13,9 @@ share is a few microseconds of ASGI calls), median and range over the sweeps aft
 `--app bare` runs `bench.bare_litestar` (the ceiling of `bench.serve`) the same way, cached only.
 `--without` replaces steps by no-ops to read their cost as a difference (an ablation, not a way to
 run the service): `seen` (the source's seen titles), `hot` (the registry's hot titles), `put` (the
-cache write). `--profile` prints a cProfile of the last sweep on CPU time (its overhead inflates
-small Python calls several times: read it for where, not for how much).
+cache write), `fast` (the read routes' fast path: Litestar's routes answer every request).
+`--profile` prints a cProfile of the last sweep on CPU time (its overhead inflates small Python
+calls several times: read it for where, not for how much).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def without(steps: set[str]) -> Callable[[], None]:
     from adapters.redis_cache import RedisRecommendationCache
     from adapters.sqlalchemy_events import SqlAlchemyHotEventStore
     from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+    from entrypoints.http import app as http_app
 
     async def no_titles(_self: object, _user_id: int) -> frozenset[int]:
         return frozenset()
@@ -88,10 +90,11 @@ def without(steps: set[str]) -> Callable[[], None]:
     async def no_write(_self: object, _key: object, _value: object) -> None:
         return None
 
-    patches: dict[str, tuple[type, str, Any]] = {
+    patches: dict[str, tuple[object, str, Any]] = {
         "seen": (SqlAlchemyInteractionSource, "seen_titles", no_titles),
         "hot": (SqlAlchemyHotEventStore, "titles_of_user", no_titles),
         "put": (RedisRecommendationCache, "put", no_write),
+        "fast": (http_app, "with_fast_reads", lambda app, *_: app),
     }
     unknown = steps - patches.keys()
     if unknown:
@@ -174,7 +177,7 @@ def main() -> None:
     parser.add_argument(
         "--without",
         default="",
-        help="comma-separated steps: seen, hot, put; several sets separated by ';' run in turn, "
+        help="comma-separated steps: seen, hot, put, fast; several sets separated by ';' run in turn, "
         "an empty set is the whole path (e.g. ';put;seen,hot;seen,hot,put')",
     )
     parser.add_argument("--rounds", type=int, default=1, help="how many times to run every set, interleaved")

@@ -14,6 +14,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from entrypoints.container import Container
 from entrypoints.http.errors import handle_exception
+from entrypoints.http.fast_reads import with_fast_reads
 from entrypoints.http.middleware import with_request_ids
 from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
@@ -42,9 +43,13 @@ DEPENDENCIES = (
 )
 
 
-def create_app(container: Container, *, manage_runtime: bool = True) -> Litestar:
-    """Build the REST app; with `manage_runtime` its lifespan starts and stops the service."""
+def create_app(container: Container, *, manage_runtime: bool = True, fast_reads: bool = True) -> Litestar:
+    """Build the REST app; with `manage_runtime` its lifespan starts and stops the service.
+
+    `fast_reads=False` leaves the two read routes wholly to Litestar (the fast path's reference).
+    """
     runtime = ServiceRuntime(container)
+    recommend_for_user, relevant_titles = container.recommend_for_user(), container.relevant_titles()
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -64,7 +69,7 @@ def create_app(container: Container, *, manage_runtime: bool = True) -> Litestar
     dependencies["zone"] = _provide(lambda: container.settings().zone)
     app = Litestar(
         route_handlers=[
-            recommendation_routes(container.recommend_for_user(), container.relevant_titles()),
+            recommendation_routes(recommend_for_user, relevant_titles),
             HealthController,
             AdminController,
             HotController,
@@ -81,6 +86,8 @@ def create_app(container: Container, *, manage_runtime: bool = True) -> Litestar
         ),
         debug=False,
     )
+    if fast_reads:
+        app.asgi_handler = with_fast_reads(app.asgi_handler, recommend_for_user, relevant_titles)
     with_request_ids(app)
     app.state.admin_token = container.settings().admin_token
     app.state.runtime = runtime

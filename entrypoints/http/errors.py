@@ -43,10 +43,6 @@ HTTP_CODES = {
 }
 
 
-def _body(status: int, code: str, detail: str, **extra: str | None) -> Response[ErrorBody]:
-    return Response(ErrorBody(code, detail, **extra), status_code=status, media_type=MediaType.JSON)
-
-
 def _validation_detail(exc: ValidationException) -> str:
     parts = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
@@ -56,17 +52,22 @@ def _validation_detail(exc: ValidationException) -> str:
     return "; ".join(parts) or (exc.detail or "the request is invalid")
 
 
-def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+def error_answer(exc: Exception, path: str) -> tuple[int, ErrorBody]:
+    """The status and body that answer `exc` (an unexpected one is logged with the request id)."""
     if isinstance(exc, TrainingAlreadyRunningError):
-        return _body(409, "conflict", str(exc), job_id=exc.job_id)
+        return 409, ErrorBody("conflict", str(exc), job_id=exc.job_id)
     for kind, status, code in ERROR_TABLE:
         if isinstance(exc, kind):
-            return _body(status, code, str(exc))
+            return status, ErrorBody(code, str(exc))
     if isinstance(exc, ValidationException):
-        return _body(400, "invalid_argument", _validation_detail(exc))
+        return 400, ErrorBody("invalid_argument", _validation_detail(exc))
     if isinstance(exc, HTTPException) and exc.status_code < 500:
-        code = HTTP_CODES.get(exc.status_code, "invalid_argument")
-        return _body(exc.status_code, code, exc.detail)
+        return exc.status_code, ErrorBody(HTTP_CODES.get(exc.status_code, "invalid_argument"), exc.detail)
     request_id = current_request_id()
-    log.exception("unhandled_error", path=request.url.path)
-    return _body(500, "internal", "an internal error occurred; it was logged", request_id=request_id)
+    log.exception("unhandled_error", path=path)
+    return 500, ErrorBody("internal", "an internal error occurred; it was logged", request_id=request_id)
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    status, body = error_answer(exc, request.url.path)
+    return Response(body, status_code=status, media_type=MediaType.JSON)

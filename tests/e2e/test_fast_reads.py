@@ -1,0 +1,176 @@
+"""The fast path of the two read routes answers exactly as Litestar's routes do, or leaves to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog.testing
+
+from domain.errors import UnavailableError
+from entrypoints.http.app import create_app
+from entrypoints.http.fast_reads import plain_query, with_fast_reads
+from tests.e2e.conftest import FakeStack
+
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+async def call(app: Any, path: str, query: bytes, method: str = "GET", root_path: str = "") -> Answer:
+    """One request straight into an ASGI app: status, headers (without the request id) and body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": root_path,
+        "headers": [(b"host", b"service")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+    }
+    status, headers, body = 0, [], []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = [(k.lower(), v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, sorted(headers), b"".join(body)
+
+
+RECOMMENDATION_QUERIES = [
+    b"user_id=2",
+    b"user_id=2&k=5",
+    b"k=3&user_id=4",
+    b"user_id=3&k=4&exclude=12,13,14",
+    b"user_id=3&k=4&exclude=12%2C13",
+    b"user_id=9999",  # unknown user: cold start or popular
+    b"user_id=9223372036854775807",
+    b"user_id=2&k=200",
+    # the ones the fast path leaves to Litestar
+    b"",
+    b"user_id=0",
+    b"user_id=-1",
+    b"user_id=9223372036854775808",
+    b"user_id=abc",
+    b"user_id=007",
+    b"user_id=2&k=0",
+    b"user_id=2&k=201",
+    b"user_id=2&k=",
+    b"user_id=2&user_id=3",
+    b"user_id=2&exclude=1,x",
+    b"user_id=2&exclude=",
+    b"user_id=2&exclude=%20",
+    b"user_id=%32",
+    b"user_id=2&utm=1",
+    b"user_id=+2",
+]
+RELEVANT_QUERIES = [b"title_id=3", b"title_id=3&k=4", b"title_id=999", b"title_id=0", b"title_id=3&k=x", b""]
+
+
+async def compare(stack: FakeStack, path: str, queries: list[bytes]) -> None:
+    fast = create_app(stack.container, manage_runtime=False)
+    slow = create_app(stack.container, manage_runtime=False, fast_reads=False)
+    for query in queries:
+        # each side twice: the second answer of each comes from the cache
+        slow_first, slow_again = await call(slow, path, query), await call(slow, path, query)
+        await stack.container.cache().invalidate_all()
+        fast_first, fast_again = await call(fast, path, query), await call(fast, path, query)
+        await stack.container.cache().invalidate_all()
+        assert fast_first == slow_first, query
+        assert fast_again == slow_again, query
+
+
+async def test_recommendations_answer_as_litestar_does_for_every_query(api: Any, stack: FakeStack) -> None:
+    assert (await api.get("/admin/train", params={"epochs": 2})).status_code == 200
+    await compare(stack, "/titles/recommendations", RECOMMENDATION_QUERIES)
+    status, headers, body = await call(
+        create_app(stack.container, manage_runtime=False), "/titles/recommendations", b"user_id=2"
+    )
+    assert status == 200 and (b"content-type", b"application/json") in headers and b'"source":"model"' in body
+
+
+async def test_relevant_titles_answer_as_litestar_does(api: Any, stack: FakeStack) -> None:
+    assert (await api.get("/admin/train", params={"epochs": 2})).status_code == 200
+    await compare(stack, "/titles/relevant", RELEVANT_QUERIES)
+    await compare(stack, "/titles/relavant", RELEVANT_QUERIES[:2])
+
+
+async def test_before_any_model_both_paths_give_the_popular_list(stack: FakeStack) -> None:
+    await compare(stack, "/titles/recommendations", [b"user_id=1", b"user_id=1&k=3"])
+
+
+async def test_plain_queries_never_reach_litestar_and_the_others_always_do(stack: FakeStack) -> None:
+    reached: list[bytes] = []
+
+    async def litestar(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["query_string"])
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = with_fast_reads(litestar, stack.container.recommend_for_user(), stack.container.relevant_titles())
+    for query in (b"user_id=2", b"user_id=2&k=5&exclude=1,2", b"user_id=2&exclude=1%2c2"):
+        assert (await call(app, "/titles/recommendations", query))[0] == 200
+    assert (await call(app, "/titles/relevant", b"title_id=3"))[0] in (200, 404)
+    assert reached == []
+    left = [b"user_id=2&k=0", b"user_id=2&user_id=2", b"user_id=2&x=1"]
+    for query in left:
+        assert (await call(app, "/titles/recommendations", query))[0] == 418
+    assert (await call(app, "/titles/recommendations", b"user_id=2", method="HEAD"))[0] == 418
+    assert (await call(app, "/titles/recommendations", b"user_id=2", root_path="/api"))[0] == 418
+    assert (await call(app, "/admin/models", b""))[0] == 418
+    assert reached == [*left, b"user_id=2", b"user_id=2", b""]
+
+
+class Failing:
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    async def execute(self, _query: object) -> None:
+        raise self.exc
+
+
+async def test_a_failing_use_case_is_answered_from_the_error_table(stack: FakeStack) -> None:
+    async def litestar(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the fast path answers these itself")
+
+    unavailable = with_fast_reads(
+        litestar,
+        Failing(UnavailableError("the model registry cannot be used")),
+        Failing(RuntimeError("boom")),
+    )  # type: ignore[arg-type]
+    status, headers, body = await call(unavailable, "/titles/recommendations", b"user_id=2")
+    assert status == 503
+    assert body == b'{"error":"unavailable","detail":"the model registry cannot be used"}'
+    assert headers == sorted(
+        [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    )
+    with structlog.testing.capture_logs() as logs:
+        status, _, body = await call(unavailable, "/titles/relevant", b"title_id=2")
+    assert status == 500 and b'"error":"internal"' in body
+    assert [entry["event"] for entry in logs] == ["unhandled_error"]
+
+
+def test_plain_query_parsing() -> None:
+    keys = frozenset({"user_id", "k", "exclude"})
+    assert plain_query(b"", keys) == {}
+    assert plain_query(b"user_id=1&exclude=2%2C3", keys) == {"user_id": "1", "exclude": "2,3"}
+    for irregular in (
+        b"user_id",
+        b"user_id=",
+        b"&user_id=1",
+        b"user_id=1&&k=2",
+        b"user_id=%31",
+        b"user_id=1+",
+        b"name=\xc3\xa9",
+    ):
+        assert plain_query(irregular, keys) is None, irregular

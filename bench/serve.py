@@ -9,7 +9,9 @@ the REST service runs exactly as `make serve-http` (Granian, one worker) and gRP
 `make serve-grpc`, both configured by REC_* with Redis as the cache. Load comes from other
 processes on loopback: `wrk` (one thread, 32 connections) for HTTP, `bench.serve_grpc_load` (32
 calls in flight) for gRPC. Ceilings, same run, same machine: a bare Litestar app with constant
-answers under Granian and under uvicorn (uvloop, httptools), a bare `grpc.aio` servicer; the floor:
+answers under Granian and under uvicorn (uvloop, httptools), a bare `grpc.aio` servicer, and (for
+the read routes, which the service answers before Litestar's routing) a framework-free ASGI function
+with the same answers under Granian (`bench/bare_asgi.py`, its own ratio column); the floor:
 a naive server calling `LightFM.predict` per request. Workloads run in rounds, interleaved; each row
 shows its best round (the least disturbed by other work on the machine) and three ratios to its
 ceiling (see `table`), with the server's and the local MariaDB's CPU per request. `--profile KEY`
@@ -48,18 +50,35 @@ class Workload:
     kind: str  # a wrk workload, or "grpc"
     ceiling: tuple[str, ...] = ()
     warm: str | None = None  # "users" or "titles": fill the cache first
+    bare_asgi: str | None = None  # the framework-free ceiling of the same route, for its own ratio
 
 
 WORKLOADS = (
     Workload(
         "bare-granian:users", "bare Litestar, Granian: /titles/recommendations", "bare-granian", "users"
     ),
-    Workload("service:cached", "service: recommendations, cached", "service", "users", CEILING_REC, "users"),
+    Workload(
+        "service:cached",
+        "service: recommendations, cached",
+        "service",
+        "users",
+        CEILING_REC,
+        "users",
+        "bare-asgi:users",
+    ),
     Workload(
         "bare-uvicorn:users", "bare Litestar, uvicorn: /titles/recommendations", "bare-uvicorn", "users"
     ),
-    Workload("service:uncached", "service: recommendations, uncached", "service", "users_sweep", CEILING_REC),
+    Workload(
+        "service:uncached",
+        "service: recommendations, uncached",
+        "service",
+        "users_sweep",
+        CEILING_REC,
+        bare_asgi="bare-asgi:users",
+    ),
     Workload("naive:users", "floor: LightFM.predict per request", "naive", "users", CEILING_REC),
+    Workload("bare-asgi:users", "bare ASGI, Granian: /titles/recommendations", "bare-asgi", "users"),
     Workload("bare-granian:titles", "bare Litestar, Granian: /titles/relevant", "bare-granian", "titles"),
     Workload(
         "service:relevant",
@@ -68,8 +87,10 @@ WORKLOADS = (
         "titles",
         ("bare-granian:titles", "bare-uvicorn:titles"),
         "titles",
+        "bare-asgi:titles",
     ),
     Workload("bare-uvicorn:titles", "bare Litestar, uvicorn: /titles/relevant", "bare-uvicorn", "titles"),
+    Workload("bare-asgi:titles", "bare ASGI, Granian: /titles/relevant", "bare-asgi", "titles"),
     Workload("bare-granian:hot", "bare Litestar, Granian: /rec/hot/interact", "bare-granian", "hot"),
     Workload(
         "service:hot",
@@ -127,6 +148,7 @@ def start_all(servers: sp.Servers, root: Path | None) -> dict[str, sp.Server]:
         "grpc": servers.start("service-grpc", grpc_service, "grpc", root=root),
         "bare-granian": servers.start("bare-granian", sp.granian(bare)),
         "bare-uvicorn": servers.start("bare-uvicorn", sp.uvicorn(bare)),
+        "bare-asgi": servers.start("bare-asgi", sp.granian("bench.bare_asgi:create_app")),
         "naive": servers.start("naive", sp.granian("bench.bare_naive:create_app")),
         "bare-grpc": servers.start("bare-grpc", [sys.executable, "-m", "bench.bare_grpc", "{port}"], "grpc"),
     }
@@ -198,8 +220,9 @@ def table(rounds: dict[str, list[Load]], model_id: str, workloads: list[Workload
         f"Model {model_id} (MovieLens 100k, default parameters). Best of the rounds per row.",
         "",
         "| workload | req/s | p50 ms | p99 ms | errors | cached share | server CPU per request | "
-        "MariaDB CPU per request | ratio best/best | ratio paired: median (range) | ratio by CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "MariaDB CPU per request | ratio best/best | ratio paired: median (range) | ratio by CPU | "
+        "to bare ASGI: best/best, by CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for w in workloads:
         load = best[w.key]
@@ -208,6 +231,7 @@ def table(rounds: dict[str, list[Load]], model_id: str, workloads: list[Workload
         cpu = f"{1e6 * cpu_per_request(load):,.0f} us" if load.requests else ""
         db = f"{1e6 * load.db_cpu_seconds / load.requests:,.0f} us" if load.requests else ""
         ratios = _ratios(w, rounds) if w.ceiling else ["(ceiling)"] * 3
+        ratios.append(_asgi_ratios(w, rounds))
         lines.append(f"| {w.label} | {figures} | {share} | {cpu} | {db} | {' | '.join(ratios)} |")
     return "\n".join(lines)
 
@@ -233,6 +257,16 @@ def _ratios(w: Workload, rounds: dict[str, list[Load]]) -> list[str]:
     least_cpu = min((cpu_per_request(load) for load in same_server), default=float("nan"))
     by_cpu = least_cpu / min(cpu_per_request(load) for load in mine)
     return [f"{best_best:.2f}", f"{median:.2f} ({paired[0]:.2f}-{paired[-1]:.2f})", f"{by_cpu:.2f}"]
+
+
+def _asgi_ratios(w: Workload, rounds: dict[str, list[Load]]) -> str:
+    """The workload against the framework-free ceiling of its route (best/best, by CPU)."""
+    if w.bare_asgi is None or w.bare_asgi not in rounds:
+        return ""
+    mine, ceiling = rounds[w.key], rounds[w.bare_asgi]
+    best_best = max(load.rps for load in mine) / max(load.rps for load in ceiling)
+    by_cpu = min(map(cpu_per_request, ceiling)) / min(map(cpu_per_request, mine))
+    return f"{best_best:.2f}, {by_cpu:.2f}"
 
 
 def main() -> None:

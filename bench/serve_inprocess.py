@@ -1,19 +1,20 @@
 """What each step of a request costs: the service's ASGI app driven in this process, no server.
 
-Usage: .venv/bin/python -m bench.serve_inprocess [--app service|bare] [--workload uncached|cached]
+Usage: .venv/bin/python -m bench.serve_inprocess [--app service|bare] [--workload uncached|cached|hot]
        [--without 'SET;SET...'] [--rounds 1] [--sweeps 6] [--concurrency 32] [--profile]
 
 The same set-up as `bench.serve` (MovieLens 100k in MariaDB with the recommended index, registry in
 MariaDB, Redis db 9, one trained model), then the app built by `create_app_from_env` runs in this
 process: each sweep asks `/titles/recommendations` once for every user, `--concurrency` requests at
 a time, after `POST /admin/cache/invalidate` for `uncached` (every list computed) or after a warm-up
-for `cached`. Reported: CPU time of this process per request (user + system; the load generator's
-share is a few microseconds of ASGI calls), median and range over the sweeps after the first.
+for `cached`; `hot` sends one `GET /rec/hot/interact` (a `view`) per user instead. Reported: CPU
+time of this process per request (user + system; the load generator's share is a few microseconds of
+ASGI calls), median and range over the sweeps after the first.
 
 `--app bare` runs `bench.bare_litestar` (the ceiling of `bench.serve`) the same way, cached only.
 `--without` replaces steps by no-ops to read their cost as a difference (an ablation, not a way to
 run the service): `seen` (the source's seen titles), `hot` (the registry's hot titles), `put` (the
-cache write), `fast` (the read routes' fast path: Litestar's routes answer every request).
+cache write), `fast` (the fast path of the hottest routes: Litestar's routes answer every request).
 `--profile` prints a cProfile of the last sweep on CPU time (its overhead inflates small Python
 calls several times: read it for where, not for how much).
 """
@@ -37,7 +38,7 @@ from typing import Any
 from bench import serve_processes as sp
 from bench.common import say
 from bench.serve import prepare
-from bench.serve_wrk import USERS
+from bench.serve_wrk import TITLES, USERS
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -94,7 +95,7 @@ def without(steps: set[str]) -> Callable[[], None]:
         "seen": (SqlAlchemyInteractionSource, "seen_titles", no_titles),
         "hot": (SqlAlchemyHotEventStore, "titles_of_user", no_titles),
         "put": (RedisRecommendationCache, "put", no_write),
-        "fast": (http_app, "with_fast_reads", lambda app, *_: app),
+        "fast": (http_app, "with_fast_path", lambda app, *_: app),
     }
     unknown = steps - patches.keys()
     if unknown:
@@ -117,12 +118,20 @@ async def sweeps(app: App, args: argparse.Namespace, users: int) -> list[float]:
 
     async def one(user_id: int) -> bool:
         async with gate:
+            if args.workload == "hot":
+                title = 1 + (user_id * 7919 + number * 104729) % TITLES
+                query = f"user_id={user_id}&title_id={title}&int_type=view"
+                status, body = await ask(app, "GET", "/rec/hot/interact", query)
+                if status != 202:
+                    raise SystemExit(f"user {user_id}: HTTP {status} {body[:200]!r}")
+                return False
             status, body = await ask(app, "GET", "/titles/recommendations", f"user_id={user_id}&k=10")
         if status != 200:
             raise SystemExit(f"user {user_id}: HTTP {status} {body[:200]!r}")
         return bool(json.loads(body)["cached"])
 
     per_request = []
+    number = 0
     for number in range(args.sweeps):
         if args.workload == "uncached":
             status, body = await ask(app, "POST", "/admin/cache/invalidate")
@@ -170,7 +179,7 @@ async def serve(args: argparse.Namespace, users: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workload", choices=["cached", "uncached"], default="uncached")
+    parser.add_argument("--workload", choices=["cached", "uncached", "hot"], default="uncached")
     parser.add_argument(
         "--app", choices=["service", "bare"], default="service", help="bare: the ceiling of bench.serve"
     )

@@ -14,7 +14,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from entrypoints.container import Container
 from entrypoints.http.errors import handle_exception
-from entrypoints.http.fast_reads import with_fast_reads
+from entrypoints.http.fast_path import with_fast_path
 from entrypoints.http.middleware import with_request_ids
 from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
@@ -43,10 +43,10 @@ DEPENDENCIES = (
 )
 
 
-def create_app(container: Container, *, manage_runtime: bool = True, fast_reads: bool = True) -> Litestar:
+def create_app(container: Container, *, manage_runtime: bool = True, fast_path: bool = True) -> Litestar:
     """Build the REST app; with `manage_runtime` its lifespan starts and stops the service.
 
-    `fast_reads=False` leaves the two read routes wholly to Litestar (the fast path's reference).
+    `fast_path=False` leaves every route wholly to Litestar (the fast path's reference).
     """
     runtime = ServiceRuntime(container)
     recommend_for_user, relevant_titles = container.recommend_for_user(), container.relevant_titles()
@@ -86,8 +86,10 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_reads:
         ),
         debug=False,
     )
-    if fast_reads:
-        app.asgi_handler = with_fast_reads(app.asgi_handler, recommend_for_user, relevant_titles)
+    if fast_path:
+        app.asgi_handler = with_fast_path(
+            app.asgi_handler, recommend_for_user, relevant_titles, container.record_interaction()
+        )
     with_request_ids(app)
     app.state.admin_token = container.settings().admin_token
     app.state.runtime = runtime

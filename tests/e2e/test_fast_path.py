@@ -1,4 +1,4 @@
-"""The fast path of the two read routes answers exactly as Litestar's routes do, or leaves to them."""
+"""The fast path of the hottest routes answers exactly as Litestar's routes do, or leaves to them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import structlog.testing
 
 from domain.errors import UnavailableError
 from entrypoints.http.app import create_app
-from entrypoints.http.fast_reads import plain_query, with_fast_reads
+from entrypoints.http.fast_path import plain_query, with_fast_path
 from tests.e2e.conftest import FakeStack
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -74,12 +74,30 @@ RECOMMENDATION_QUERIES = [
     b"user_id=2&utm=1",
     b"user_id=+2",
 ]
+HOT_QUERIES = [
+    b"user_id=2&title_id=5&int_type=view",
+    b"title_id=6&user_id=3&int_type=rating&raw_score=4",
+    b"user_id=3&title_id=7&int_type=rating&raw_score=4.5",
+    b"user_id=99999&title_id=77777&int_type=bookmark",  # new user and title: accepted
+    b"user_id=2&title_id=5&int_type=like",  # the use case's 400, naming the allowed types
+    b"user_id=2&title_id=5&int_type=rating",  # a rating without its score: the use case's 400
+    # the ones the fast path leaves to Litestar
+    b"user_id=2&title_id=5&int_type=rating&raw_score=nan",
+    b"user_id=2&title_id=5&int_type=rating&raw_score=-1",
+    b"user_id=2&title_id=5&int_type=rating&raw_score=1e3",
+    b"user_id=0&title_id=5&int_type=view",
+    b"user_id=2&int_type=view",
+    b"user_id=2&title_id=5",
+    b"user_id=2&title_id=5&int_type=",
+    b"user_id=2&title_id=5&int_type=a%20b",
+    b"user_id=2&title_id=5&int_type=view&int_type=view",
+]
 RELEVANT_QUERIES = [b"title_id=3", b"title_id=3&k=4", b"title_id=999", b"title_id=0", b"title_id=3&k=x", b""]
 
 
 async def compare(stack: FakeStack, path: str, queries: list[bytes]) -> None:
     fast = create_app(stack.container, manage_runtime=False)
-    slow = create_app(stack.container, manage_runtime=False, fast_reads=False)
+    slow = create_app(stack.container, manage_runtime=False, fast_path=False)
     for query in queries:
         # each side twice: the second answer of each comes from the cache
         slow_first, slow_again = await call(slow, path, query), await call(slow, path, query)
@@ -105,6 +123,18 @@ async def test_relevant_titles_answer_as_litestar_does(api: Any, stack: FakeStac
     await compare(stack, "/titles/relavant", RELEVANT_QUERIES[:2])
 
 
+async def test_hot_events_answer_as_litestar_does(api: Any, stack: FakeStack) -> None:
+    await compare(stack, "/rec/hot/interact", HOT_QUERIES[:2])  # before a model: stored, no fold-in
+    assert (await api.get("/admin/train", params={"epochs": 2})).status_code == 200
+    await compare(stack, "/rec/hot/interact", HOT_QUERIES)
+    status, _, body = await call(
+        create_app(stack.container, manage_runtime=False), "/rec/hot/interact", HOT_QUERIES[0]
+    )
+    assert (status, body) == (202, b'{"accepted":true}')
+    listed = (await api.get("/titles/recommendations", params={"user_id": 2, "k": 40})).json()["item_ids"]
+    assert 5 not in listed  # the fast path's event is seen at once
+
+
 async def test_before_any_model_both_paths_give_the_popular_list(stack: FakeStack) -> None:
     await compare(stack, "/titles/recommendations", [b"user_id=1", b"user_id=1&k=3"])
 
@@ -117,10 +147,12 @@ async def test_plain_queries_never_reach_litestar_and_the_others_always_do(stack
         await send({"type": "http.response.start", "status": 418, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    app = with_fast_reads(litestar, stack.container.recommend_for_user(), stack.container.relevant_titles())
+    c = stack.container
+    app = with_fast_path(litestar, c.recommend_for_user(), c.relevant_titles(), c.record_interaction())
     for query in (b"user_id=2", b"user_id=2&k=5&exclude=1,2", b"user_id=2&exclude=1%2c2"):
         assert (await call(app, "/titles/recommendations", query))[0] == 200
     assert (await call(app, "/titles/relevant", b"title_id=3"))[0] in (200, 404)
+    assert (await call(app, "/rec/hot/interact", b"user_id=2&title_id=3&int_type=view"))[0] == 202
     assert reached == []
     left = [b"user_id=2&k=0", b"user_id=2&user_id=2", b"user_id=2&x=1"]
     for query in left:
@@ -128,7 +160,10 @@ async def test_plain_queries_never_reach_litestar_and_the_others_always_do(stack
     assert (await call(app, "/titles/recommendations", b"user_id=2", method="HEAD"))[0] == 418
     assert (await call(app, "/titles/recommendations", b"user_id=2", root_path="/api"))[0] == 418
     assert (await call(app, "/admin/models", b""))[0] == 418
-    assert reached == [*left, b"user_id=2", b"user_id=2", b""]
+    assert (await call(app, "/rec/hot/interact", b"user_id=2&title_id=3&int_type=view", method="POST"))[
+        0
+    ] == 418
+    assert reached == [*left, b"user_id=2", b"user_id=2", b"", b"user_id=2&title_id=3&int_type=view"]
 
 
 class Failing:
@@ -143,11 +178,12 @@ async def test_a_failing_use_case_is_answered_from_the_error_table(stack: FakeSt
     async def litestar(scope: Any, receive: Any, send: Any) -> None:
         raise AssertionError("the fast path answers these itself")
 
-    unavailable = with_fast_reads(
+    unavailable = with_fast_path(
         litestar,
-        Failing(UnavailableError("the model registry cannot be used")),
-        Failing(RuntimeError("boom")),
-    )  # type: ignore[arg-type]
+        Failing(UnavailableError("the model registry cannot be used")),  # type: ignore[arg-type]
+        Failing(RuntimeError("boom")),  # type: ignore[arg-type]
+        Failing(UnavailableError("the hot-event store cannot be used")),  # type: ignore[arg-type]
+    )
     status, headers, body = await call(unavailable, "/titles/recommendations", b"user_id=2")
     assert status == 503
     assert body == b'{"error":"unavailable","detail":"the model registry cannot be used"}'
@@ -158,6 +194,8 @@ async def test_a_failing_use_case_is_answered_from_the_error_table(stack: FakeSt
         status, _, body = await call(unavailable, "/titles/relevant", b"title_id=2")
     assert status == 500 and b'"error":"internal"' in body
     assert [entry["event"] for entry in logs] == ["unhandled_error"]
+    status, _, body = await call(unavailable, "/rec/hot/interact", b"user_id=2&title_id=3&int_type=view")
+    assert (status, body) == (503, b'{"error":"unavailable","detail":"the hot-event store cannot be used"}')
 
 
 def test_plain_query_parsing() -> None:

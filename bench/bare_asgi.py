@@ -1,8 +1,9 @@
 """A second ceiling with no framework at all: a plain ASGI function with `bench.bare_litestar`'s answers.
 
-The service answers plain read queries before Litestar's routing (`entrypoints/http/fast_reads.py`),
-so the bare Litestar endpoint (the issue's ceiling) no longer bounds it; this app does what that
-fast path does (parse the query, encode a msgspec struct, two ASGI messages) with nothing behind it.
+The service answers plain queries of its hottest routes before Litestar's routing
+(`entrypoints/http/fast_path.py`), so the bare Litestar endpoint (the issue's ceiling) no longer
+bounds it; this app does what that fast path does (parse the query, encode a msgspec struct, two
+ASGI messages) with nothing behind it.
 Run it under the service's server: `granian --interface asgi --factory bench.bare_asgi:create_app`.
 """
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import structlog
+import logging
 
 from application.model_views import ModelVersionView
 from application.ports import ArtifactStore, ModelRegistry, RecommenderEngine
 from application.serving_state import ActiveModel, ServingState
 from domain.errors import ArtifactError, ConflictError, NotFoundError
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 class ActivateModel:
@@ -30,7 +30,7 @@ class ActivateModel:
         version = await self._prepare(model_id)
         await self._registry.set_active(model_id)
         self._state.model = version
-        log.info("model_activated", model_id=model_id)
+        log.info("model_activated", extra={"model_id": model_id})
         return ModelVersionView(version.version, is_active=True)
 
     async def load(self, model_id: str) -> None:
@@ -56,6 +56,6 @@ class ActivateModel:
         try:
             await self.load(model_id)
         except (ArtifactError, NotFoundError, ConflictError) as exc:
-            log.error("active_model_unusable", model_id=model_id, error=str(exc))
+            log.error("active_model_unusable", extra={"model_id": model_id, "error": str(exc)})
             return None
         return model_id

@@ -7,12 +7,12 @@ list) until a training includes it. Lists cached before the addition show it aft
 
 from __future__ import annotations
 
-import structlog
+import logging
 
 from application.ports import FeatureSource
 from application.serving_state import ServingState
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 MAX_TITLES_PER_RUN = 2000  # one feature lookup each; the rest wait for the next refresh
 
@@ -38,5 +38,5 @@ class AddNewTitles:
         features = {t: await self._features.title_features(t) for t in batch}
         added = scorer.add_titles({t: named for t, named in features.items() if named})
         if added:
-            log.info("new_titles_added_to_model", model_id=self._model_id, titles=added)
+            log.info("new_titles_added_to_model", extra={"model_id": self._model_id, "titles": added})
         return added

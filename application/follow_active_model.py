@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import structlog
+import logging
 
 from application.activate_model import ActivateModel
 from application.ports import ModelRegistry
 from application.serving_state import ServingState
 from domain.errors import RecommenderError
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 class FollowActiveModel:
@@ -26,7 +26,7 @@ class FollowActiveModel:
         try:
             await self._activator.load(wanted)
         except RecommenderError as exc:
-            log.error("follow_active_failed", model_id=wanted, error=str(exc))
+            log.error("follow_active_failed", extra={"model_id": wanted, "error": str(exc)})
             return False
-        log.info("followed_active_model", model_id=wanted)
+        log.info("followed_active_model", extra={"model_id": wanted})
         return True

@@ -7,14 +7,13 @@ event (it read "seen" before the commit and cached after the invalidation) still
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
-
-import structlog
 
 from application.ports import HotEventStore
 from domain.errors import UnavailableError
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 MAX_RECENT_USERS = 100_000
 
@@ -42,6 +41,6 @@ class HotSeen:
         try:
             stored = await self._store.titles_of_user(user_id)
         except UnavailableError as exc:
-            log.warning("hot_events_unreadable", user_id=user_id, error=str(exc))
+            log.warning("hot_events_unreadable", extra={"user_id": user_id, "error": str(exc)})
             return recent
         return stored | recent

@@ -10,13 +10,12 @@ the source). Without it every hot event is added.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
-
-import structlog
 
 from application.ports import Catalogue, HotEventStore, InteractionSource, TrainingData, TrainingDataMerger
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 def reached_source_before(cutoff: datetime | None) -> datetime | None:
@@ -45,7 +44,10 @@ class SourceWithHotEvents(InteractionSource):
         events = await self._events.events_since(since)
         if not events:
             return data
-        log.info("hot_events_added_to_training", events=len(events), since=since and since.isoformat())
+        log.info(
+            "hot_events_added_to_training",
+            extra={"events": len(events), "since": since and since.isoformat()},
+        )
         return self._merger.with_events(data, events)
 
     async def load_catalogue(self) -> Catalogue:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import structlog
 
 from application.hot_seen import HotSeen
 from application.ports import Clock, FeatureSource, HotEventStore, RecommendationCache
@@ -13,7 +12,7 @@ from application.serving_state import ServingState
 from domain.errors import RecommenderError
 from domain.interaction import Interaction, PositiveRule
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 RATING_SCALE_MAX = 5.0
 """A rating's weight is its type weight times raw_score / max rating; serving assumes a 1-5 scale
@@ -58,7 +57,7 @@ class RecordInteraction:
         try:
             await self._fold_in(event)
         except Exception:  # the event is stored; a failed fold-in only delays its effect to training
-            log.exception("fold_in_failed", user_id=user_id, title_id=title_id)
+            log.exception("fold_in_failed", extra={"user_id": user_id, "title_id": title_id})
         # Last, so that a list computed before the fold-in is not left in the cache.
         await self._cache.invalidate_user(user_id)
 
@@ -79,5 +78,5 @@ class RecordInteraction:
         try:
             return await self._features.user_features(user_id)
         except RecommenderError as exc:  # a new user then starts from zero
-            log.warning("user_features_unreadable", user_id=user_id, error=str(exc))
+            log.warning("user_features_unreadable", extra={"user_id": user_id, "error": str(exc)})
             return {}

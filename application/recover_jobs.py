@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import structlog
+import logging
 
 from application.ports import Clock, JobStore
 from domain.training_job import JobStatus, TrainingJob
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted by restart"
 
@@ -23,7 +23,7 @@ class RecoverJobs:
         for job in await self._jobs.list_jobs():
             if job.status is JobStatus.RUNNING:
                 await self._jobs.save_job(job.fail(self._clock.now(), INTERRUPTED))
-                log.warning("job_interrupted_by_restart", job_id=job.job_id)
+                log.warning("job_interrupted_by_restart", extra={"job_id": job.job_id})
             elif job.status is JobStatus.SCHEDULED:
                 scheduled.append(job)
         return sorted(scheduled, key=lambda j: (j.scheduled_at or j.created_at, j.job_id))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import structlog
+import logging
 
 from application.ports import InteractionSource
 from application.serving_state import ServingState
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 class RefreshCatalogue:
@@ -20,7 +20,9 @@ class RefreshCatalogue:
         self._state.set_catalogue(catalogue)
         log.info(
             "catalogue_loaded",
-            titles=len(catalogue.title_ids),
-            inactive=len(catalogue.inactive),
-            blacklisted=len(catalogue.source_blacklist),
+            extra={
+                "titles": len(catalogue.title_ids),
+                "inactive": len(catalogue.inactive),
+                "blacklisted": len(catalogue.source_blacklist),
+            },
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import structlog
+import logging
 
 from application.ports import ArtifactStore, ModelRegistry
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 class ApplyRetention:
@@ -24,5 +24,5 @@ class ApplyRetention:
             await self._artifacts.delete(model_id)
             await self._registry.delete_version(model_id)
         if doomed:
-            log.info("retention_deleted", model_ids=doomed, kept=len(versions) - len(doomed))
+            log.info("retention_deleted", extra={"model_ids": doomed, "kept": len(versions) - len(doomed)})
         return doomed

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
-
-import structlog
 
 from application.job_progress import JobProgress
 from application.ports import EpochCallback, JobScheduler
@@ -23,7 +22,7 @@ from domain.errors import (
 )
 from domain.training_job import JobStatus, JobTrigger, TrainingJob
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 CANCEL_WAIT_SECONDS = 30.0
 
@@ -95,7 +94,7 @@ class TrainModel:
         if self._guard.running_job_id is not None:
             waiting = f"waiting: job {self._guard.running_job_id} is running"
             await self._p.jobs.save_job(job.with_note(waiting))
-            log.info("scheduled_job_waiting", job_id=job_id, running=self._guard.running_job_id)
+            log.info("scheduled_job_waiting", extra={"job_id": job_id, "running": self._guard.running_job_id})
         await self._guard.acquire_when_free(job_id)
         job = await self._p.jobs.get_job(job_id)
         if job is None or job.status is not JobStatus.SCHEDULED:  # cancelled while waiting
@@ -172,8 +171,10 @@ class TrainModel:
         return train
 
     async def _run(self, job: TrainingJob, command: TrainCommand, work: JobWork) -> TrainingJob:
-        bound = log.bind(job_id=job.job_id, trigger=str(job.trigger))
-        bound.info("training_started", params=command.params.to_dict(), mode=str(command.mode))
+        who = {"job_id": job.job_id, "trigger": str(job.trigger)}
+        log.info(
+            "training_started", extra={**who, "params": command.params.to_dict(), "mode": str(command.mode)}
+        )
         progress = JobProgress(job, self._p.jobs, self._guard)
         try:
             result = await work(job, progress)
@@ -181,23 +182,26 @@ class TrainModel:
             finished = progress.job.succeed(
                 self._p.clock.now(), result.version.model_id, result.version.metrics, result.activation
             )
-            bound.info(
+            log.info(
                 "training_succeeded",
-                model_id=result.version.model_id,
-                train_seconds=round(result.outcome.train_seconds, 3),
-                metrics=dict(result.version.metrics),
-                activation=result.activation,
-                **result.outcome.stats.to_dict(),
+                extra={
+                    **who,
+                    "model_id": result.version.model_id,
+                    "train_seconds": round(result.outcome.train_seconds, 3),
+                    "metrics": dict(result.version.metrics),
+                    "activation": result.activation,
+                    **result.outcome.stats.to_dict(),
+                },
             )
         except JobCancelledError:
             finished = progress.job.cancel(self._p.clock.now())
-            bound.info("training_cancelled")
+            log.info("training_cancelled", extra=who)
         except RecommenderError as exc:
             finished = progress.job.fail(self._p.clock.now(), str(exc))
-            bound.warning("training_failed", error=str(exc))
+            log.warning("training_failed", extra={**who, "error": str(exc)})
         except Exception as exc:
             finished = progress.job.fail(self._p.clock.now(), f"internal error: {type(exc).__name__}: {exc}")
-            bound.exception("training_crashed")
+            log.exception("training_crashed", extra=who)
         finally:
             self._guard.release(job.job_id)
         await self._p.jobs.save_job(finished)
@@ -207,4 +211,4 @@ class TrainModel:
         try:
             await self._refresh.execute()
         except RecommenderError as exc:  # the model is trained; a stale popular list is not fatal
-            log.warning("catalogue_refresh_failed", job_id=job_id, error=str(exc))
+            log.warning("catalogue_refresh_failed", extra={"job_id": job_id, "error": str(exc)})

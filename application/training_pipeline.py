@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import structlog
 
 from application.activate_model import ActivateModel
 from application.ports import (
@@ -29,7 +28,7 @@ from domain.errors import TrainingFailedError
 from domain.model_version import ModelVersion, TrainParams
 from domain.training_job import JobTrigger, TrainingJob, TrainMode
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +84,7 @@ class TrainingPipeline:
 
     async def run(self, job: TrainingJob, command: TrainCommand, on_epoch: EpochCallback) -> PipelineResult:
         data = await self._p.source.load_training_data()
-        log.info("training_data_read", job_id=job.job_id, **data.stats.to_dict())
+        log.info("training_data_read", extra={"job_id": job.job_id, **data.stats.to_dict()})
         active = self._state.model
         base = await self._base_for(command, active)
         forward = await self._forward_check(command, active, base)

@@ -17,10 +17,9 @@ history as JSON (each trial's number, state, value, confirmation, epochs run, se
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from typing import Any
-
-import structlog
 
 from application.job_progress import JobProgress
 from application.ports import InteractionSource, Tuner
@@ -29,7 +28,7 @@ from application.training_pipeline import PipelineResult
 from domain.training_job import JobTrigger, TrainingJob, TrainMode
 from domain.tuning import TrialState, TuneBudget, TuneOutcome, TuneProgress
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 SEARCH_SHARE = 0.9
 """Share of the job's progress the search fills; the final training fills the rest."""
@@ -66,12 +65,14 @@ class TuneModel:
             outcome = await self._tuner.tune(data, budget, on_progress)
             log.info(
                 "tuning_finished",
-                job_id=job.job_id,
-                trials=len(outcome.trials),
-                stopped=outcome.stopped,
-                best_trial=outcome.best.number,
-                best_value=outcome.best.value,
-                params=outcome.best.params.to_dict(),
+                extra={
+                    "job_id": job.job_id,
+                    "trials": len(outcome.trials),
+                    "stopped": outcome.stopped,
+                    "best_trial": outcome.best.number,
+                    "best_value": outcome.best.value,
+                    "params": outcome.best.params.to_dict(),
+                },
             )
             progress.job = dataclasses.replace(progress.job, params=outcome.best.params)
             await progress.report(

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from adapters.demo_data import generate_demo_source
 from bench.common import REPO, free_port, load, start_service
+from tools.demo_data import generate_demo_source
 
 
 def main() -> None:

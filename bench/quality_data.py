@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from adapters.movielens_loader import load_movielens
+from tools.movielens_loader import load_movielens
 
 POSITIVE_MIN = 4.0
 HOLDOUT_FRACTION = 0.2

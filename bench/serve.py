@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 from redis import Redis
 
-from adapters.source_queries import SEEN_INDEX_STATEMENT
+from adapters.source.queries import SEEN_INDEX_STATEMENT
 from bench import serve_processes as sp
 from bench.common import REPO, say
 from bench.serve_wrk import TITLES, USERS, Load, run_wrk, script

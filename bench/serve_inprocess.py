@@ -80,9 +80,9 @@ async def ask(app: App, method: str, path: str, query: str = "") -> tuple[int, b
 def without(steps: set[str]) -> Callable[[], None]:
     """Replace the named steps by no-ops in this process (classes patched before the app is built);
     returns what puts them back."""
-    from adapters.redis_cache import RedisRecommendationCache
-    from adapters.sqlalchemy_events import SqlAlchemyHotEventStore
-    from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+    from adapters.cache.redis_cache import RedisRecommendationCache
+    from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore
+    from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
     from entrypoints.http import app as http_app
 
     async def no_titles(_self: object, _user_id: int) -> frozenset[int]:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from adapters.source_queries import DEFAULT_QUERIES, mysql_bulk_sql
+from adapters.source.queries import DEFAULT_QUERIES, mysql_bulk_sql
 from bench.common import REPO, say
 from bench.synthetic import Spec
 from bench.synthetic_load import Target, add_site_arguments, ensure_loaded

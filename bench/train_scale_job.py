@@ -52,10 +52,10 @@ def _timed(step: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def install_hooks() -> None:
-    from adapters import mysql_stream
-    from adapters.filesystem_artifacts import FilesystemArtifactStore
+    from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
     from adapters.lightfm_engine import engine
-    from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+    from adapters.source import mysql_stream
+    from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
     from application.activate_model import ActivateModel
     from application.refresh_catalogue import RefreshCatalogue
 

@@ -46,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load_movielens(args: argparse.Namespace) -> int:
-    from adapters.movielens_files import MovieLensFormatError
-    from adapters.movielens_loader import LoaderError, load_movielens
+    from tools.movielens_files import MovieLensFormatError
+    from tools.movielens_loader import LoaderError, load_movielens
 
     def progress(table: str, done: int, total: int) -> None:
         share = f" ({100 * done // total}%)" if total else ""
@@ -63,8 +63,8 @@ def _load_movielens(args: argparse.Namespace) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from adapters.demo_data import ensure_demo_source, generate_demo_source
     from entrypoints.settings import load_settings
+    from tools.demo_data import ensure_demo_source, generate_demo_source
 
     path = args.path or load_settings().demo_source_path
     if args.if_absent:

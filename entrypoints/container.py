@@ -8,22 +8,22 @@ from typing import cast
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.clock import RandomIdGenerator, SystemClock
-from adapters.coalescing_cache import CoalescingCache
-from adapters.filesystem_artifacts import FilesystemArtifactStore
-from adapters.hot_training_data import SourceTablesEventMerger
+from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
+from adapters.cache.coalescing_cache import CoalescingCache
+from adapters.cache.in_process_cache import InProcessRecommendationCache
+from adapters.cache.redis_cache import RedisRecommendationCache, invalidation_listener
+from adapters.cache.redis_near_cache import RedisNearCache
 from adapters.lightfm_engine import LightFMEngine
-from adapters.lightfm_engine.tuning import LightFMTuner
-from adapters.memory_cache import InProcessRecommendationCache
-from adapters.redis_cache import RedisRecommendationCache, invalidation_listener
-from adapters.redis_near_cache import RedisNearCache
-from adapters.source_queries import load_query_file
-from adapters.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
-from adapters.sqlalchemy_engines import create_engine_for, create_source_engine
-from adapters.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
-from adapters.sqlalchemy_features import SqlAlchemyFeatureSource
-from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
-from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.lightfm_engine.tuning.tuner import LightFMTuner
+from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
+from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
+from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.source.hot_event_merger import SourceTablesEventMerger
+from adapters.source.queries import load_query_file
+from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
+from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.sql.engines import create_engine_for, create_source_engine
+from adapters.system.clock import RandomIdGenerator, SystemClock
 from application.activate_model import ActivateModel
 from application.add_new_titles import AddNewTitles
 from application.blacklist_admin import BlacklistAdmin

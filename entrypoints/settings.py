@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_source_queries(cls, value: Path | None) -> Path | None:
         if value is not None:
-            from adapters.source_queries import load_query_file
+            from adapters.source.queries import load_query_file
 
             load_query_file(value)  # unreadable, not TOML, or an unknown query name: stop at start
         return value

@@ -1,4 +1,4 @@
 """Alembic migrations of the registry database (model versions, jobs, hot events, admin blacklist).
 
-Applied at start by `SqlAlchemyModelRegistry.create_schema()`; `adapters.registry_migrations` runs them.
+Applied at start by `SqlAlchemyModelRegistry.create_schema()`; `adapters.registry.migrations` runs them.
 """

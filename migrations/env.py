@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.registry_tables import metadata
+from adapters.registry.tables import metadata
 
 config = context.config
 

@@ -35,7 +35,7 @@ from adapters.lightfm_engine.partial import effective_params, grown_model
 from adapters.lightfm_engine.prepare import NAMED_FEATURE_SCALE, Prepared, prepare
 from adapters.lightfm_engine.scorer import NumpyScorer
 from adapters.lightfm_engine.snapshot import to_snapshot
-from adapters.source_tables import SourceTables
+from adapters.source.tables import SourceTables
 from application.ports import (
     ArtifactBundle,
     EpochCallback,

@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from adapters.source_tables import SourceTables
+from adapters.source.tables import SourceTables
 from domain.interaction import RATING, PositiveRule
 
 IDENTITY_PREFIX = "id:"

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Table
 
-from adapters.source_schema import (
+from adapters.source.schema import (
     blacklist,
     interactions,
     source_metadata,
@@ -16,7 +16,7 @@ from adapters.source_schema import (
     user_features,
     users,
 )
-from adapters.sqlalchemy_engines import create_engine_for
+from adapters.sql.engines import create_engine_for
 
 Event = tuple[int, int, str, float | None, datetime]
 

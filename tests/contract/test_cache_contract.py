@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from adapters.coalescing_cache import CoalescingCache
-from adapters.memory_cache import InProcessRecommendationCache
-from adapters.redis_cache import RedisRecommendationCache
+from adapters.cache.coalescing_cache import CoalescingCache
+from adapters.cache.in_process_cache import InProcessRecommendationCache
+from adapters.cache.redis_cache import RedisRecommendationCache
 from application.ports import CacheKey, RecommendationCache
 from domain.recommendation import RankedList
 

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 import structlog
 
-from adapters.source_queries import SEEN_INDEX_STATEMENT, SourceQueryError
-from adapters.sqlalchemy_engines import create_engine_for, create_source_engine
-from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.source.queries import SEEN_INDEX_STATEMENT, SourceQueryError
+from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.sql.engines import create_engine_for, create_source_engine
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import SourceUnavailableError
 from domain.interaction import PositiveRule

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.cache.in_process_cache import InProcessRecommendationCache
 from adapters.memory.engine import FakeEngine
 from adapters.memory.source import InMemoryInteractionSource
 from adapters.memory.stores import InMemoryArtifactStore, InMemoryModelRegistry, SequentialIds
-from adapters.memory_cache import InProcessRecommendationCache
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings

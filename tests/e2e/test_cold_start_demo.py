@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.demo_data import generate_demo_source
 from entrypoints.container import Container
 from tests.e2e.conftest import trained_stack
+from tools.demo_data import generate_demo_source
 
 pytestmark = pytest.mark.slow
 SMALL = {"epochs": 8, "no_components": 32}

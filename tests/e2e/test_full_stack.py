@@ -12,11 +12,11 @@ import httpx
 import pytest
 from redis import Redis
 
-from adapters.demo_data import generate_demo_source
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.e2e.conftest import client_for
+from tools.demo_data import generate_demo_source
 
 pytestmark = pytest.mark.slow
 SMALL = {"epochs": 8, "no_components": 32, "learning_rate": 0.05}

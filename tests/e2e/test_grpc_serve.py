@@ -17,11 +17,11 @@ import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from adapters.demo_data import generate_demo_source
 from protos import recommendations_pb2 as pb
 from protos import recommendations_pb2_grpc as pb_grpc
 from tests.conftest import free_port
 from tests.e2e.grpc_helpers import LOOPBACK_HOST
+from tools.demo_data import generate_demo_source
 
 pytestmark = pytest.mark.slow
 START_TIMEOUT = 90.0

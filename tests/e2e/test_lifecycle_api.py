@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.sqlalchemy_engines import create_engine_for
-from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.sql.engines import create_engine_for
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.demo_data import generate_demo_source
 from tests.conftest import free_port
+from tools.demo_data import generate_demo_source
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from adapters.demo_data import DemoSummary, ensure_demo_source, generate_demo_source
-from adapters.sqlalchemy_engines import create_engine_for
-from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.sql.engines import create_engine_for
 from domain.interaction import PositiveRule
+from tools.demo_data import DemoSummary, ensure_demo_source, generate_demo_source
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.driver_reads import DriverReads, placeholders
-from adapters.sqlalchemy_engines import create_engine_for
-from adapters.sqlalchemy_events import SqlAlchemyHotEventStore
+from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore
+from adapters.sql.driver_reads import DriverReads, placeholders
+from adapters.sql.engines import create_engine_for
 from domain.errors import RegistryUnavailableError, SourceUnavailableError
 from domain.interaction import Interaction
 from tests.conftest import MySqlDatabase, mysql_admin

@@ -14,17 +14,17 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.demo_data import SCHEMA_SQL
-from adapters.hot_training_data import SourceTablesEventMerger
 from adapters.lightfm_engine.prepare import prepare
-from adapters.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
-from adapters.sqlalchemy_engines import create_engine_for
-from adapters.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
-from adapters.sqlalchemy_features import SqlAlchemyFeatureSource
-from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
+from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
+from adapters.source.hot_event_merger import SourceTablesEventMerger
+from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
+from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.sql.engines import create_engine_for
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import RegistryUnavailableError, SourceUnavailableError
 from domain.interaction import Interaction, PositiveRule
+from tools.demo_data import SCHEMA_SQL
 
 pytestmark = pytest.mark.integration
 

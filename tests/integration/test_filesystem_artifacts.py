@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.filesystem_artifacts import FilesystemArtifactStore
+from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
 from application.ports import ArtifactBundle
 from domain.errors import ArtifactError, ConflictError, InvalidArgumentError, UnavailableError
 

@@ -19,7 +19,7 @@ from adapters.lightfm_engine.engine import fit_inputs
 from adapters.lightfm_engine.evaluate import pair_matrix, ranking_metrics, split_holdout, without
 from adapters.lightfm_engine.prepare import prepare
 from adapters.lightfm_engine.vectors import augment
-from adapters.source_tables import SourceTables
+from adapters.source.tables import SourceTables
 from application.ports import ArtifactBundle, TrainingOutcome
 from domain.errors import TrainingFailedError
 from domain.interaction import PositiveRule

@@ -22,7 +22,7 @@ from adapters.lightfm_engine.forward import cutoff_micros, plan_forward
 from adapters.lightfm_engine.partial import grown_model
 from adapters.lightfm_engine.prepare import prepare
 from adapters.lightfm_engine.snapshot import recompute_metrics
-from adapters.source_tables import SourceTables
+from adapters.source.tables import SourceTables
 from application.ports import ArtifactBundle, ForwardCheck, TrainingOutcome
 from domain.errors import ArtifactError
 from domain.interaction import PositiveRule

@@ -14,11 +14,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters import registry_migrations
-from adapters.registry_migrations import current_revision, head_revision, upgrade_to
-from adapters.registry_tables import metadata
-from adapters.sqlalchemy_engines import create_engine_for
-from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.registry import migrations as registry_migrations
+from adapters.registry.migrations import current_revision, head_revision, upgrade_to
+from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.registry.tables import metadata
+from adapters.sql.engines import create_engine_for
 from domain.errors import RegistryUnavailableError
 
 pytestmark = pytest.mark.integration

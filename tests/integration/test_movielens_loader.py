@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.movielens_files import age_bucket
 from entrypoints.cli import main
 from tests.conftest import MySqlDatabase, mysql_admin
+from tools.movielens_files import age_bucket
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from adapters.redis_cache import BYPASS_SECONDS
+from adapters.cache.redis_cache import BYPASS_SECONDS
 from entrypoints.cli import main
 from entrypoints.container import Container
 from entrypoints.runtime import ServiceRuntime

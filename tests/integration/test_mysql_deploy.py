@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adapters.source_queries import SourceQueryError, load_query_file
-from adapters.sqlalchemy_engines import create_source_engine
-from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.source.queries import SourceQueryError, load_query_file
+from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.sql.engines import create_source_engine
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.interaction import PositiveRule
 from entrypoints.container import Container

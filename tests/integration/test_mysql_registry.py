@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.sqlalchemy_engines import create_engine_for
-from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.sql.engines import create_engine_for
 from domain.errors import RegistryUnavailableError
 from tests.conftest import MySqlDatabase
 from tests.integration import test_sqlalchemy_registry as sqlite_suite

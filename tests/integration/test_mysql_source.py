@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from adapters import mysql_stream
-from adapters.sqlalchemy_engines import SOURCE_NET_WRITE_TIMEOUT_SECONDS, create_source_engine
-from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.source import mysql_stream
+from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.sql.engines import SOURCE_NET_WRITE_TIMEOUT_SECONDS, create_source_engine
 from application.train_model import TrainCommand
 from domain.errors import SourceUnavailableError
 from domain.interaction import PositiveRule

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from adapters.coalescing_cache import CoalescingCache
-from adapters.redis_cache import RedisRecommendationCache
+from adapters.cache.coalescing_cache import CoalescingCache
+from adapters.cache.redis_cache import RedisRecommendationCache
 from application.ports import CacheKey
 from domain.recommendation import RankedList
 

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from redis.asyncio import Redis
 
-from adapters.redis_cache import RedisRecommendationCache, invalidation_listener
-from adapters.redis_near_cache import RedisNearCache
+from adapters.cache.redis_cache import RedisRecommendationCache, invalidation_listener
+from adapters.cache.redis_near_cache import RedisNearCache
 from application.ports import CacheKey
 from domain.recommendation import RankedList
 

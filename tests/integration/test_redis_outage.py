@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from adapters.coalescing_cache import CoalescingCache
-from adapters.redis_cache import BYPASS_SECONDS, RedisRecommendationCache
+from adapters.cache.coalescing_cache import CoalescingCache
+from adapters.cache.redis_cache import BYPASS_SECONDS, RedisRecommendationCache
 from application.check_health import CheckHealth
 from application.ports import CacheKey
 from application.serving_state import ServingState

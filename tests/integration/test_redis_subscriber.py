@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from adapters.redis_subscriber import LeanListener
+from adapters.cache.redis_subscriber import LeanListener
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from adapters.sqlalchemy_engines import create_engine_for
-from adapters.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.sql.engines import create_engine_for
 from domain.errors import RegistryUnavailableError
 from domain.model_version import DatasetStats, ModelVersion, TrainParams
 from domain.training_job import JobStatus, JobTrigger, TrainingJob, TrainMode

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.demo_data import SCHEMA_SQL
-from adapters.sqlalchemy_engines import create_engine_for
-from adapters.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
+from adapters.sql.engines import create_engine_for
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, SourceUnavailableError
 from domain.interaction import PositiveRule
+from tools.demo_data import SCHEMA_SQL
 
 pytestmark = pytest.mark.integration
 

@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adapters.demo_data import TABLES_SQL
 from adapters.lightfm_engine.evaluate import split_holdout
 from adapters.lightfm_engine.prepare import prepare
-from adapters.lightfm_engine.tuning import LightFMTuner, TunerSettings
-from adapters.lightfm_engine.tuning_split import validation_split
-from adapters.source_tables import SourceTables
+from adapters.lightfm_engine.tuning.split import validation_split
+from adapters.lightfm_engine.tuning.tuner import LightFMTuner, TunerSettings
+from adapters.source.tables import SourceTables
 from application.recommend_for_user import RecommendQuery
 from application.tune_model import TuneCommand
 from domain.errors import JobCancelledError
@@ -27,6 +26,7 @@ from domain.tuning import TrialState, TuneBudget, TuneOutcome, TuneProgress
 from entrypoints.container import Container
 from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
+from tools.demo_data import TABLES_SQL
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

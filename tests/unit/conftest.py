@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from adapters.cache.in_process_cache import InProcessRecommendationCache
 from adapters.memory.engine import FakeEngine
 from adapters.memory.source import InMemoryInteractionSource
 from adapters.memory.stores import InMemoryArtifactStore, InMemoryModelRegistry, SequentialIds, SteppingClock
-from adapters.memory_cache import InProcessRecommendationCache
 from application.activate_model import ActivateModel
 from application.recommend_for_user import RecommendForUser
 from application.refresh_catalogue import RefreshCatalogue

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from adapters.batched_lookup import BatchedLookup
+from adapters.sql.batched_lookup import BatchedLookup
 
 
 class Table:

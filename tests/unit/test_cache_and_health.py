@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from adapters.cache.in_process_cache import InProcessRecommendationCache
 from adapters.memory.source import InMemoryInteractionSource
-from adapters.memory_cache import InProcessRecommendationCache
 from application.check_health import CheckHealth
 from application.ports import CacheKey
 from application.serving_state import ServingState

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.cache.in_process_cache import InProcessRecommendationCache
 from adapters.memory.events import InMemoryEventMerger, InMemoryHotEventStore
 from adapters.memory.source import InMemoryTrainingData
 from adapters.memory.stores import SteppingClock
-from adapters.memory_cache import InProcessRecommendationCache
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.ports import CacheKey

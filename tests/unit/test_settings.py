@@ -61,8 +61,8 @@ def test_the_near_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 async def test_the_near_cache_setting_decides_what_sits_in_front_of_redis() -> None:
-    from adapters.redis_cache import RedisRecommendationCache
-    from adapters.redis_near_cache import RedisNearCache
+    from adapters.cache.redis_cache import RedisRecommendationCache
+    from adapters.cache.redis_near_cache import RedisNearCache
     from entrypoints.container import _cache
 
     url = "redis://127.0.0.1:6379/15"  # nothing connects until a first read

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from adapters.source_queries import reads_index_only
+from adapters.source.queries import reads_index_only
 
 
 def step(table: str | None, extra: str | None) -> dict[str, Any]:

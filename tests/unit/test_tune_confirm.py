@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.lightfm_engine.tuning_confirm import CONFIRM_TOP, best, candidates, confirm
+from adapters.lightfm_engine.tuning.confirm import CONFIRM_TOP, best, candidates, confirm
 from domain.model_version import TrainParams
 from domain.tuning import TrialRecord, TrialState
 

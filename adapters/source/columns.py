@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adapters.source_queries import QUERY_COLUMNS, Kind
+from adapters.source.queries import QUERY_COLUMNS, Kind
 from domain.errors import SourceUnavailableError
 
 Rows = Sequence[Sequence[Any]]

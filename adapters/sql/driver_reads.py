@@ -24,7 +24,7 @@ from asyncmy.errors import MySQLError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sqlalchemy_engines import MYSQL_CONNECT_TIMEOUT_SECONDS, POOL_RECYCLE_SECONDS, describe_failure
+from adapters.sql.engines import MYSQL_CONNECT_TIMEOUT_SECONDS, POOL_RECYCLE_SECONDS, describe_failure
 
 IDLE_CONNECTIONS = 2
 CONNECT_TIMEOUT_SECONDS = 5.0  # connect and session set-up (the driver bounds only the TCP connect)

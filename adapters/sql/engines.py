@@ -19,7 +19,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from adapters.source_queries import MYSQL_SESSION_SQL
 from domain.errors import RegistryUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -34,6 +33,15 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 _SQLITE_WAL_RETRY_SECONDS = 0.02
+
+
+# Every source connection reads in UTC, read-only, with GROUP_CONCAT long enough for a user's titles.
+MYSQL_SESSION_SQL = (
+    "SET SESSION time_zone = '+00:00'",
+    "SET SESSION net_write_timeout = {net_write_timeout}",
+    "SET SESSION group_concat_max_len = 1073741824",  # MySQL cuts GROUP_CONCAT at 1,024 bytes
+    "SET SESSION TRANSACTION READ ONLY",
+)
 
 
 def create_engine_for(url: str) -> AsyncEngine:

@@ -26,8 +26,8 @@ from contextlib import suppress
 
 import structlog
 
-from adapters.redis_cache import INVALIDATE_ALL, RedisRecommendationCache
-from adapters.redis_subscriber import Listener
+from adapters.cache.redis_cache import INVALIDATE_ALL, RedisRecommendationCache
+from adapters.cache.redis_subscriber import Listener
 from application.ports import CacheKey
 from domain.recommendation import RankedList
 

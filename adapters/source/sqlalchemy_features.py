@@ -16,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.source_queries import normalised
-from adapters.sqlalchemy_engines import describe_failure
+from adapters.source.queries import normalised
+from adapters.sql.engines import describe_failure
 from domain.errors import SourceUnavailableError
 
 LOOKUP_TIMEOUT_SECONDS = 5.0

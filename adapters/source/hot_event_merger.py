@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from adapters.source_tables import SourceTables
+from adapters.source.tables import SourceTables
 from application.ports import TrainingData, TrainingDataMerger
 from domain.interaction import Interaction
 

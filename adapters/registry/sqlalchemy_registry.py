@@ -12,10 +12,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.registry_migrations import upgrade_to_head
-from adapters.registry_rows import job_to_row, row_to_job, row_to_version, version_to_row
-from adapters.registry_tables import ACTIVE_MODEL_KEY, jobs, model_versions, registry_state
-from adapters.sqlalchemy_engines import registry_connection
+from adapters.registry.migrations import upgrade_to_head
+from adapters.registry.rows import job_to_row, row_to_job, row_to_version, version_to_row
+from adapters.registry.tables import ACTIVE_MODEL_KEY, jobs, model_versions, registry_state
+from adapters.sql.engines import registry_connection
 from domain.model_version import ModelVersion
 from domain.training_job import TrainingJob
 

@@ -18,12 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters import mysql_stream
-from adapters.batched_lookup import BatchedLookup
-from adapters.driver_reads import DriverReads, placeholders
-from adapters.source_columns import ColumnBuilder, features_frame, interactions_frame, titles_frame
-from adapters.source_popular import popular_titles
-from adapters.source_queries import (
+from adapters.source import mysql_stream
+from adapters.source.columns import ColumnBuilder, features_frame, interactions_frame, titles_frame
+from adapters.source.popular import popular_titles
+from adapters.source.queries import (
     COLUMNS_ONLY_SQL,
     PING_SQL,
     QUERY_COLUMNS,
@@ -35,8 +33,10 @@ from adapters.source_queries import (
     reads_index_only,
     seen_sql_for,
 )
-from adapters.source_tables import SourceTables
-from adapters.sqlalchemy_engines import describe_failure, mysql_source_session_sql
+from adapters.source.tables import SourceTables
+from adapters.sql.batched_lookup import BatchedLookup
+from adapters.sql.driver_reads import DriverReads, placeholders
+from adapters.sql.engines import describe_failure, mysql_source_session_sql
 from application.ports import Catalogue
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, SourceUnavailableError

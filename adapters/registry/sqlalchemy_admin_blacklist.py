@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.registry_rows import to_stamp
-from adapters.registry_tables import admin_blacklist, metadata
-from adapters.sqlalchemy_engines import registry_connection
+from adapters.registry.rows import to_stamp
+from adapters.registry.tables import admin_blacklist, metadata
+from adapters.sql.engines import registry_connection
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 
 

@@ -120,12 +120,6 @@ PING_SQL = "SELECT 1"
 # epoch, which the driver hands over far faster than datetime objects (the session runs in UTC).
 MYSQL_TIMESTAMP_SQL = "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', q.`{column}`)"
 MYSQL_BULK_SQL = "SELECT {columns} FROM ({query}) AS q"
-MYSQL_SESSION_SQL = (
-    "SET SESSION time_zone = '+00:00'",
-    "SET SESSION net_write_timeout = {net_write_timeout}",
-    "SET SESSION group_concat_max_len = 1073741824",  # MySQL cuts GROUP_CONCAT at 1,024 bytes
-    "SET SESSION TRANSACTION READ ONLY",
-)
 
 
 class SourceQueryError(SourceUnavailableError):

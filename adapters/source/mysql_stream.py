@@ -15,8 +15,8 @@ from asyncmy.cursors import SSCursor
 from asyncmy.errors import MySQLError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.source_columns import ColumnBuilder
-from adapters.source_queries import QUERY_COLUMNS, mysql_bulk_sql
+from adapters.source.columns import ColumnBuilder
+from adapters.source.queries import QUERY_COLUMNS, mysql_bulk_sql
 from domain.errors import SourceUnavailableError
 
 CHUNK_ROWS = 20_000

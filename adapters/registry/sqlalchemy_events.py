@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from adapters.batched_lookup import BatchedLookup
-from adapters.driver_reads import DriverReads, placeholders
-from adapters.registry_rows import from_stamp, to_stamp
-from adapters.registry_tables import hot_events, metadata
-from adapters.sqlalchemy_engines import create_engine_for, is_sqlite, registry_connection
+from adapters.registry.rows import from_stamp, to_stamp
+from adapters.registry.tables import hot_events, metadata
+from adapters.sql.batched_lookup import BatchedLookup
+from adapters.sql.driver_reads import DriverReads, placeholders
+from adapters.sql.engines import create_engine_for, is_sqlite, registry_connection
 from domain.errors import RegistryUnavailableError
 from domain.interaction import Interaction
 

@@ -13,7 +13,7 @@ from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.source_queries import POSITIVE_COUNTS_SQL, WINDOW_POSITIVE_COUNTS_SQL
+from adapters.source.queries import POSITIVE_COUNTS_SQL, WINDOW_POSITIVE_COUNTS_SQL
 from domain.interaction import RATING, PositiveRule
 from domain.recommendation import RankedList
 

@@ -34,8 +34,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from adapters.redis_pipelined import PipelinedRedis, RespError, bulk, pack
-from adapters.redis_subscriber import LeanListener, Listener, RedisPyListener
+from adapters.cache.redis_pipelined import PipelinedRedis, RespError, bulk, pack
+from adapters.cache.redis_subscriber import LeanListener, Listener, RedisPyListener
 from application.ports import CacheKey
 from domain.errors import CacheUnavailableError
 from domain.recommendation import RankedList

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from adapters.redis_pipelined import RespError, drain, pack
+from adapters.cache.redis_pipelined import RespError, drain, pack
 
 OnLive = Callable[[], None]
 OnMessage = Callable[[bytes], None]

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters import source_tables as columns
+from adapters.source import tables as columns
 
 TABLES_SQL = """
 CREATE TABLE titles (id BIGINT PRIMARY KEY, name VARCHAR(512) NOT NULL,

@@ -21,14 +21,14 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters import movielens_files as files
-from adapters.source_schema import SOURCE_TABLES, source_metadata
-from adapters.source_schema import interactions as interactions_table
-from adapters.source_schema import title_features as title_features_table
-from adapters.source_schema import titles as titles_table
-from adapters.source_schema import user_features as user_features_table
-from adapters.source_schema import users as users_table
-from adapters.sqlalchemy_engines import async_url, create_engine_for, describe_failure
+from adapters.source.schema import SOURCE_TABLES, source_metadata
+from adapters.source.schema import interactions as interactions_table
+from adapters.source.schema import title_features as title_features_table
+from adapters.source.schema import titles as titles_table
+from adapters.source.schema import user_features as user_features_table
+from adapters.source.schema import users as users_table
+from adapters.sql.engines import async_url, create_engine_for, describe_failure
+from tools import movielens_files as files
 
 BATCH_ROWS = 10_000
 Progress = Callable[[str, int, int], None]

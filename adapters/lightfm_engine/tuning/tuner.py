@@ -23,11 +23,11 @@ from lightfm import LightFM
 from adapters.lightfm_engine.evaluate import model_vectors, ranking_metrics
 from adapters.lightfm_engine.fitting import USER_BALANCE, fit_epoch, fit_inputs, new_model
 from adapters.lightfm_engine.prepare import NAMED_FEATURE_SCALE, Prepared, prepare
-from adapters.lightfm_engine.tuning_confirm import best as best_trial
-from adapters.lightfm_engine.tuning_confirm import candidates, confirm
-from adapters.lightfm_engine.tuning_space import STARTING_POINTS, suggest
-from adapters.lightfm_engine.tuning_split import ValidationSplit, validation_split
-from adapters.source_tables import SourceTables
+from adapters.lightfm_engine.tuning.confirm import best as best_trial
+from adapters.lightfm_engine.tuning.confirm import candidates, confirm
+from adapters.lightfm_engine.tuning.space import STARTING_POINTS, suggest
+from adapters.lightfm_engine.tuning.split import ValidationSplit, validation_split
+from adapters.source.tables import SourceTables
 from application.ports import TrainingData, TuneCallback, Tuner
 from domain.errors import TrainingFailedError
 from domain.interaction import PositiveRule

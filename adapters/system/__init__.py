@@ -1,0 +1,1 @@
+"""`Clock` and `IdGenerator` from the standard library."""

@@ -1,0 +1,57 @@
+"""The ports: what the use cases need from the outside world, as `typing.Protocol`s, one file each.
+
+Use cases import them from here; adapters subclass the Protocol they implement.
+"""
+
+from application.ports.admin_blacklist_store import AdminBlacklistStore
+from application.ports.artifact_store import ArtifactStore
+from application.ports.clock import Clock
+from application.ports.feature_source import FeatureSource
+from application.ports.health import ComponentHealth, HealthReport
+from application.ports.hot_event_store import HotEventStore
+from application.ports.id_generator import IdGenerator
+from application.ports.interaction_source import Catalogue, InteractionSource, TrainingData
+from application.ports.job_scheduler import JobScheduler
+from application.ports.job_store import JobStore
+from application.ports.model_registry import ModelRegistry
+from application.ports.recommendation_cache import CacheKey, RecommendationCache
+from application.ports.recommender_engine import (
+    ArtifactBundle,
+    EpochCallback,
+    ForwardCheck,
+    ForwardResult,
+    RecommenderEngine,
+    TrainingOutcome,
+)
+from application.ports.scorer import Scorer
+from application.ports.training_data_merger import TrainingDataMerger
+from application.ports.tuner import TuneCallback, Tuner
+
+__all__ = [
+    "AdminBlacklistStore",
+    "ArtifactBundle",
+    "ArtifactStore",
+    "CacheKey",
+    "Catalogue",
+    "Clock",
+    "ComponentHealth",
+    "EpochCallback",
+    "FeatureSource",
+    "ForwardCheck",
+    "ForwardResult",
+    "HealthReport",
+    "HotEventStore",
+    "IdGenerator",
+    "InteractionSource",
+    "JobScheduler",
+    "JobStore",
+    "ModelRegistry",
+    "RecommendationCache",
+    "RecommenderEngine",
+    "Scorer",
+    "TrainingData",
+    "TrainingDataMerger",
+    "TrainingOutcome",
+    "TuneCallback",
+    "Tuner",
+]

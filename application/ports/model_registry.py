@@ -1,0 +1,23 @@
+"""Model versions and which one is active."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.model_version import ModelVersion
+
+
+class ModelRegistry(Protocol):
+    async def add_version(self, version: ModelVersion) -> None: ...
+
+    async def get_version(self, model_id: str) -> ModelVersion | None: ...
+
+    async def list_versions(self) -> list[ModelVersion]: ...
+
+    async def delete_version(self, model_id: str) -> None: ...
+
+    async def active_model_id(self) -> str | None: ...
+
+    async def set_active(self, model_id: str) -> None: ...
+
+    async def ping(self) -> None: ...

@@ -1,0 +1,20 @@
+"""Hyperparameter search over the /admin/train parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from application.ports.interaction_source import TrainingData
+from domain.tuning import TuneBudget, TuneOutcome, TuneProgress
+
+TuneCallback = Callable[[TuneProgress], Awaitable[None]]
+"""Called after each epoch of each trial; raising (e.g. JobCancelledError) stops the search."""
+
+
+class Tuner(Protocol):
+    """Searches /admin/train parameters on a validation split of the training data (contract 6)."""
+
+    async def tune(self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback) -> TuneOutcome:
+        """Run trials within `budget`; TrainingFailedError when no trial could be validated."""
+        ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.ports import EpochCallback, JobStore
+from application.ports import NO_EVENTS, EpochCallback, JobStore, ServiceEvents
 from application.training_guard import TrainingGuard
 from domain.errors import JobCancelledError
 from domain.training_job import TrainingJob
@@ -12,12 +12,16 @@ class JobProgress:
     """Called after each epoch with (done, total) like any `EpochCallback`; raises JobCancelledError
     once the job was asked to stop, so that it ends after its current step."""
 
-    def __init__(self, job: TrainingJob, jobs: JobStore, guard: TrainingGuard) -> None:
+    def __init__(
+        self, job: TrainingJob, jobs: JobStore, guard: TrainingGuard, events: ServiceEvents = NO_EVENTS
+    ) -> None:
+        self._events = events
         self.job = job
         self._jobs = jobs
         self._guard = guard
 
     async def __call__(self, done: int, total: int) -> None:
+        self._events.training_epoch(self.job.job_id, done, total)
         await self.report(done / total if total else 1.0)
 
     async def report(self, fraction: float, note: str | None = None) -> None:
@@ -35,6 +39,7 @@ class JobProgress:
         """An epoch callback whose steps fill the share [start, end] of the job's progress."""
 
         async def step(done: int, total: int) -> None:
+            self._events.training_epoch(self.job.job_id, done, total)
             await self.report(start + (end - start) * (done / total if total else 1.0))
 
         return step

@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from application.hot_seen import HotSeen
-from application.ports import CacheKey, FeatureSource, InteractionSource, RecommendationCache
+from application.ports import (
+    NO_EVENTS,
+    CacheKey,
+    FeatureSource,
+    InteractionSource,
+    RecommendationCache,
+    ServiceEvents,
+)
 from application.serving_state import ActiveModel, ServingState
 from domain.ids import DEFAULT_K
 from domain.recommendation import ListSource, RankedList, Recommendations
@@ -39,7 +46,9 @@ class RecommendForUser:
         cache: RecommendationCache,
         hot_seen: HotSeen | None = None,
         features: FeatureSource | None = None,
+        events: ServiceEvents = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._state = state
         self._source = source
         self._cache = cache
@@ -47,6 +56,11 @@ class RecommendForUser:
         self._features = features  # without it, no cold start: unknown users get the popular list
 
     async def execute(self, query: RecommendQuery) -> Recommendations:
+        found = await self._answer(query)
+        self._events.list_served("user", found.source.value, found.cached)
+        return found
+
+    async def _answer(self, query: RecommendQuery) -> Recommendations:
         model = self._state.model
         recent = self._hot.recent(query.user_id) if self._hot else frozenset()
         banned = self._state.ineligible

@@ -7,9 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.hot_seen import HotSeen
-from application.ports import Clock, FeatureSource, HotEventStore, RecommendationCache
+from application.ports import (
+    NO_EVENTS,
+    Clock,
+    FeatureSource,
+    HotEventStore,
+    RecommendationCache,
+    ServiceEvents,
+)
 from application.serving_state import ServingState
-from domain.errors import RecommenderError
+from domain.errors import InvalidArgumentError, RecommenderError
 from domain.interaction import Interaction, PositiveRule
 
 log = logging.getLogger(__name__)
@@ -37,7 +44,9 @@ class RecordInteraction:
         features: FeatureSource,
         cache: RecommendationCache,
         clock: Clock,
+        service_events: ServiceEvents = NO_EVENTS,
     ) -> None:
+        self._report = service_events
         self._rule = rule
         self._events = events
         self._seen = seen
@@ -48,11 +57,16 @@ class RecordInteraction:
 
     async def execute(self, command: InteractionCommand) -> None:
         """Return once the event is committed; raise InvalidArgumentError or UnavailableError."""
-        user_id, title_id = self._rule.validate_event(
-            command.user_id, command.title_id, command.int_type, command.raw_score
-        )
+        try:
+            user_id, title_id = self._rule.validate_event(
+                command.user_id, command.title_id, command.int_type, command.raw_score
+            )
+        except InvalidArgumentError:
+            self._report.hot_event(accepted=False)
+            raise
         event = Interaction(user_id, title_id, command.int_type, command.raw_score, self._clock.now())
         await self._events.add(event)  # durable first: nothing below may lose an acknowledged event
+        self._report.hot_event(accepted=True)
         self._seen.remember(user_id, title_id)
         try:
             await self._fold_in(event)

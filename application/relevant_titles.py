@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.ports import CacheKey, FeatureSource, RecommendationCache
+from application.ports import NO_EVENTS, CacheKey, FeatureSource, RecommendationCache, ServiceEvents
 from application.recommend_for_user import CACHED_LIST_SIZE
 from application.serving_state import ActiveModel, ServingState
 from domain.errors import NotFoundError, UnavailableError
@@ -27,13 +27,23 @@ class RelevantQuery:
 
 class RelevantTitles:
     def __init__(
-        self, state: ServingState, cache: RecommendationCache, features: FeatureSource | None = None
+        self,
+        state: ServingState,
+        cache: RecommendationCache,
+        features: FeatureSource | None = None,
+        events: ServiceEvents = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._state = state
         self._cache = cache
         self._features = features
 
     async def execute(self, query: RelevantQuery) -> Recommendations:
+        found = await self._answer(query)
+        self._events.list_served("relevant", found.source.value, found.cached)
+        return found
+
+    async def _answer(self, query: RelevantQuery) -> Recommendations:
         state = self._state
         if not state.catalogue_loaded:
             raise UnavailableError("the title catalogue is not loaded yet; the source may be down")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
 from application.job_progress import JobProgress
-from application.ports import EpochCallback, JobScheduler
+from application.ports import NO_EVENTS, EpochCallback, JobScheduler, ServiceEvents
 from application.refresh_catalogue import RefreshCatalogue
 from application.training_guard import TrainingGuard
 from application.training_pipeline import PipelineResult, TrainCommand, TrainingPipeline, TrainingPorts
@@ -41,7 +42,9 @@ class TrainModel:
         refresh: RefreshCatalogue,
         guard: TrainingGuard,
         scheduler: JobScheduler | None = None,
+        events: ServiceEvents = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._p = ports
         self._pipeline = pipeline
         self._refresh = refresh
@@ -175,7 +178,9 @@ class TrainModel:
         log.info(
             "training_started", extra={**who, "params": command.params.to_dict(), "mode": str(command.mode)}
         )
-        progress = JobProgress(job, self._p.jobs, self._guard)
+        progress = JobProgress(job, self._p.jobs, self._guard, self._events)
+        self._events.training_started(job.job_id, str(job.trigger))
+        started = time.monotonic()
         try:
             result = await work(job, progress)
             await self._refresh_catalogue(job.job_id)
@@ -204,6 +209,8 @@ class TrainModel:
             log.exception("training_crashed", extra=who)
         finally:
             self._guard.release(job.job_id)
+        seconds = time.monotonic() - started
+        self._events.training_finished(job.job_id, str(job.trigger), str(finished.status), seconds)
         await self._p.jobs.save_job(finished)
         return finished
 

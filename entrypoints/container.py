@@ -33,7 +33,7 @@ from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
 from application.model_views import JobQueries, ModelQueries
-from application.ports import FeatureSource
+from application.ports import NO_EVENTS, FeatureSource, ServiceEvents
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
@@ -46,6 +46,7 @@ from application.training_pipeline import TrainingPipeline, TrainingPolicy, Trai
 from application.tune_model import TuneModel
 from domain.activation_policy import AutoActivate
 from domain.interaction import PositiveRule
+from entrypoints.observability.exposition import Observability
 from entrypoints.scheduler import ApschedulerJobScheduler
 from entrypoints.settings import Settings, load_settings
 
@@ -71,16 +72,17 @@ def _features(
     return SqlAlchemyFeatureSource(engine(), queries())
 
 
-def _cache(settings: Settings) -> CoalescingCache:
+def _cache(settings: Settings, events: ServiceEvents = NO_EVENTS) -> CoalescingCache:
     """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
     ttl = settings.cache_ttl_seconds
     if settings.redis_url:
-        shared = RedisRecommendationCache.from_url(settings.redis_url, ttl)
+        shared = RedisRecommendationCache.from_url(settings.redis_url, ttl, events=events)
         if settings.near_cache_seconds <= 0:
             return CoalescingCache(shared)
         listener = invalidation_listener(settings.redis_url)
-        return CoalescingCache(RedisNearCache(shared, listener, settings.near_cache_seconds))
-    return CoalescingCache(InProcessRecommendationCache(ttl_seconds=ttl))
+        near = RedisNearCache(shared, listener, settings.near_cache_seconds, events=events)
+        return CoalescingCache(near)
+    return CoalescingCache(InProcessRecommendationCache(ttl_seconds=ttl, events=events))
 
 
 class Container(containers.DeclarativeContainer):
@@ -90,6 +92,9 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(RandomIdGenerator)
     state = providers.Singleton(ServingState)
     guard = providers.Singleton(TrainingGuard)
+    # Metrics and tracing; the inner layers see only the ServiceEvents port.
+    observability = providers.Singleton(Observability.from_env, settings.provided.metrics)
+    events = observability.provided.events
 
     source_engine = providers.Singleton(create_source_engine, settings.provided.effective_source_url)
     registry_engine = providers.Singleton(create_engine_for, settings.provided.effective_registry_url)
@@ -103,7 +108,7 @@ class Container(containers.DeclarativeContainer):
     registry = providers.Singleton(SqlAlchemyModelRegistry, registry_engine)
     artifacts = providers.Singleton(FilesystemArtifactStore, settings.provided.data_dir)
     engine = providers.Singleton(LightFMEngine, rule=rule, threads=settings.provided.train_threads)
-    cache = providers.Singleton(_cache, settings)
+    cache = providers.Singleton(_cache, settings, events)
     # Hot events and the admin blacklist live in the registry database (contract sections 4.3, 6).
     hot_events_engine = providers.Singleton(create_events_engine, settings.provided.effective_registry_url)
     hot_events = providers.Singleton(SqlAlchemyHotEventStore, hot_events_engine)
@@ -126,7 +131,9 @@ class Container(containers.DeclarativeContainer):
     training_pipeline = providers.Singleton(
         TrainingPipeline, training_ports, state, activate_model, training_policy
     )
-    train_model = providers.Singleton(TrainModel, training_ports, training_pipeline, refresh_catalogue, guard)
+    train_model = providers.Singleton(
+        TrainModel, training_ports, training_pipeline, refresh_catalogue, guard, events=events
+    )
     tuner = providers.Singleton(LightFMTuner, rule=rule, threads=settings.provided.train_threads)
     tune_model = providers.Singleton(TuneModel, train_model, training_source, tuner)
     scheduler = providers.Singleton(
@@ -134,10 +141,12 @@ class Container(containers.DeclarativeContainer):
     )
     recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
     follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
-    recommend_for_user = providers.Singleton(RecommendForUser, state, source, cache, hot_seen, features)
-    relevant_titles = providers.Singleton(RelevantTitles, state, cache, features)
+    recommend_for_user = providers.Singleton(
+        RecommendForUser, state, source, cache, hot_seen, features, events=events
+    )
+    relevant_titles = providers.Singleton(RelevantTitles, state, cache, features, events=events)
     record_interaction = providers.Singleton(
-        RecordInteraction, rule, hot_events, hot_seen, state, features, cache, clock
+        RecordInteraction, rule, hot_events, hot_seen, state, features, cache, clock, service_events=events
     )
     blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state)
     add_new_titles = providers.Singleton(AddNewTitles, state, features)

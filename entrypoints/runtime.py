@@ -11,6 +11,8 @@ from application.train_model import TrainCommand
 from domain.errors import RecommenderError
 from domain.training_job import JobTrigger
 from entrypoints.container import Container
+from entrypoints.observability.exposition import MetricsPortServer
+from entrypoints.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -26,11 +28,13 @@ class ServiceRuntime:
         self._c = container
         self._tasks: list[asyncio.Task[None]] = []
         self._scheduler_started = False
+        self.metrics_server: MetricsPortServer | None = None
 
     async def start(self) -> None:
         settings = self._c.settings()
         if not settings.admin_token:
             log.warning("admin_token_unset", detail="admin routes are served to loopback clients only")
+        await self._start_metrics(settings)
         await self._c.registry().create_schema()
         await self._check_source_queries()
         await self._start_events_and_blacklist()
@@ -49,6 +53,14 @@ class ServiceRuntime:
         self._scheduler_started = True
         if self._c.state().model is None:
             await self._train_at_startup()
+
+    async def _start_metrics(self, settings: Settings) -> None:
+        observability = self._c.observability()
+        observability.watch(self._c.state(), self._c.check_health(), leader=settings.train_cron != "off")
+        if settings.metrics and settings.metrics_port:
+            self.metrics_server = MetricsPortServer(observability, settings.http_host, settings.metrics_port)
+            await self.metrics_server.start()
+            log.info("metrics_served", port=self.metrics_server.port)
 
     async def _check_source_queries(self) -> None:
         """A source query that fails or lacks a documented column stops the service (contract 3)."""
@@ -130,3 +142,6 @@ class ServiceRuntime:
         if close_cache is not None:
             await close_cache()
         await self._c.registry().close()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+        self._c.observability().shutdown()

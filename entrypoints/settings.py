@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     train_threads: int = Field(default_factory=_default_threads, ge=1)
     hot_events_in_source: bool = True
     log_format: Literal["console", "json"] = "console"
+    metrics: bool = True  # REC_METRICS=off: no /metrics, recording is a no-op
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # a port serving only /metrics
 
     @field_validator("interaction_weights", mode="before")
     @classmethod
@@ -62,6 +64,11 @@ class Settings(BaseSettings):
     @field_validator("admin_token", "redis_url", "source_url", "registry_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _empty_port_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("source_queries", mode="before")

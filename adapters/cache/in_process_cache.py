@@ -6,7 +6,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from application.ports import CacheKey
+from application.ports import NO_EVENTS, CacheKey, ServiceEvents
 from domain.recommendation import RankedList
 
 
@@ -18,8 +18,13 @@ class InProcessRecommendationCache:
     """
 
     def __init__(
-        self, ttl_seconds: float, max_entries: int = 200_000, clock: Callable[[], float] = time.monotonic
+        self,
+        ttl_seconds: float,
+        max_entries: int = 200_000,
+        clock: Callable[[], float] = time.monotonic,
+        events: ServiceEvents = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._ttl = ttl_seconds
         self._max = max_entries
         self._clock = clock
@@ -35,12 +40,15 @@ class InProcessRecommendationCache:
         internal = self._key(key)
         entry = self._entries.get(internal)
         if entry is None:
+            self._events.cache_lookup("memory", "miss")
             return None
         expires_at, value = entry
         if expires_at <= self._clock():
             self._entries.pop(internal, None)
+            self._events.cache_lookup("memory", "miss")
             return None
         self._entries.move_to_end(internal)
+        self._events.cache_lookup("memory", "hit")
         return value
 
     async def put(self, key: CacheKey, value: RankedList) -> None:

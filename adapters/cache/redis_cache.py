@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from adapters.cache.redis_pipelined import PipelinedRedis, RespError, bulk, pack
 from adapters.cache.redis_subscriber import LeanListener, Listener, RedisPyListener
-from application.ports import CacheKey
+from application.ports import NO_EVENTS, CacheKey, ServiceEvents
 from domain.errors import CacheUnavailableError
 from domain.recommendation import RankedList
 
@@ -171,9 +171,17 @@ def pipelined_twin(client: Redis) -> PipelinedRedis | None:
 class RedisRecommendationCache:
     """`RecommendationCache` in Redis; never raises to callers except from `ping`."""
 
-    def __init__(self, client: Redis, ttl_seconds: int, prefix: str = "rec", announce: bool = True) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        ttl_seconds: int,
+        prefix: str = "rec",
+        announce: bool = True,
+        events: ServiceEvents = NO_EVENTS,
+    ) -> None:
         """`announce`: publish every invalidation on `invalidations_channel(prefix)` (in the same
         transaction as the counter it bumps), for the processes that keep near copies."""
+        self._events = events
         self._redis = client
         self._ttl = int(ttl_seconds)
         self._prefix = prefix
@@ -189,9 +197,14 @@ class RedisRecommendationCache:
 
     @classmethod
     def from_url(
-        cls, url: str, ttl_seconds: int, prefix: str = "rec", announce: bool = True
+        cls,
+        url: str,
+        ttl_seconds: int,
+        prefix: str = "rec",
+        announce: bool = True,
+        events: ServiceEvents = NO_EVENTS,
     ) -> RedisRecommendationCache:
-        return cls(connect(url), ttl_seconds, prefix, announce)
+        return cls(connect(url), ttl_seconds, prefix, announce, events)
 
     @property
     def channel(self) -> bytes | None:
@@ -200,13 +213,16 @@ class RedisRecommendationCache:
 
     async def get(self, key: CacheKey) -> RankedList | None:
         if self._bypassed():
+            self._events.cache_lookup("redis", "error")
             return None
         try:
             redis_key, blob = await self._lookup(key)
         except (RedisError, RespError, OSError) as exc:
             self._failed(exc)
+            self._events.cache_lookup("redis", "error")
             return None
         value = None if blob is None else decode(blob)
+        self._events.cache_lookup("redis", "miss" if value is None else "hit")
         if value is None:
             self._pending[key] = redis_key
             self._pending.move_to_end(key)

@@ -28,7 +28,7 @@ import structlog
 
 from adapters.cache.redis_cache import INVALIDATE_ALL, RedisRecommendationCache
 from adapters.cache.redis_subscriber import Listener
-from application.ports import CacheKey
+from application.ports import NO_EVENTS, CacheKey, ServiceEvents
 from domain.recommendation import RankedList
 
 log = structlog.get_logger(__name__)
@@ -51,7 +51,9 @@ class RedisNearCache:
         listener: Listener,
         seconds: float = DEFAULT_SECONDS,
         max_entries: int = MAX_ENTRIES,
+        events: ServiceEvents = NO_EVENTS,
     ) -> None:
+        self._events = events
         if inner.channel is None or inner.channel != listener.channel:
             raise ValueError("the shared cache must announce its invalidations where the listener listens")
         self._inner = inner
@@ -75,8 +77,10 @@ class RedisNearCache:
         if entry is not None:
             if entry[0] > time.monotonic():
                 self._local.move_to_end(key)
+                self._events.cache_lookup("near", "hit")
                 return entry[1]
             del self._local[key]
+        self._events.cache_lookup("near", "miss")
         epoch = self._epoch
         value = await self._inner.get(key)
         if value is not None and self._live and epoch == self._epoch:

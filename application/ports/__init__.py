@@ -24,10 +24,12 @@ from application.ports.recommender_engine import (
     TrainingOutcome,
 )
 from application.ports.scorer import Scorer
+from application.ports.service_events import NO_EVENTS, NoServiceEvents, ServiceEvents
 from application.ports.training_data_merger import TrainingDataMerger
 from application.ports.tuner import TuneCallback, Tuner
 
 __all__ = [
+    "NO_EVENTS",
     "AdminBlacklistStore",
     "ArtifactBundle",
     "ArtifactStore",
@@ -46,9 +48,11 @@ __all__ = [
     "JobScheduler",
     "JobStore",
     "ModelRegistry",
+    "NoServiceEvents",
     "RecommendationCache",
     "RecommenderEngine",
     "Scorer",
+    "ServiceEvents",
     "TrainingData",
     "TrainingDataMerger",
     "TrainingOutcome",

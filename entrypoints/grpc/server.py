@@ -12,6 +12,7 @@ from grpc_reflection.v1alpha import reflection
 from entrypoints.container import Container
 from entrypoints.grpc.health import PUBLISH_INTERVAL_SECONDS, LiveHealthServicer
 from entrypoints.grpc.servicer import RecommenderServicer
+from entrypoints.observability.grpc_interceptor import MetricsInterceptor
 from protos import recommendations_pb2, recommendations_pb2_grpc
 
 SERVICE_NAME: str = recommendations_pb2.DESCRIPTOR.services_by_name["Recommender"].full_name
@@ -35,11 +36,18 @@ def bind(server: grpc.aio.Server, host: str, port: int) -> int:
 
 
 def _assemble(container: Container, health_servicer: LiveHealthServicer) -> grpc.aio.Server:
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=_interceptors(container))
     recommendations_pb2_grpc.add_RecommenderServicer_to_server(RecommenderServicer(container), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     return server
+
+
+def _interceptors(container: Container) -> list[grpc.aio.ServerInterceptor]:
+    observability = container.observability()
+    if observability.metrics is None and observability.tracer is None:
+        return []
+    return [MetricsInterceptor(observability.metrics, observability.tracer)]
 
 
 class GrpcService:

@@ -20,6 +20,7 @@ from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
 from entrypoints.http.routes_hot import HotController
 from entrypoints.http.routes_public import HealthController, recommendation_routes
+from entrypoints.observability.exposition import metrics_route
 from entrypoints.runtime import ServiceRuntime
 
 
@@ -65,6 +66,10 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
             if manage_runtime:
                 await runtime.stop()
 
+    settings = container.settings()
+    observability = container.observability()
+    observability.watch(container.state(), container.check_health(), leader=settings.train_cron != "off")
+    observed = [metrics_route(observability)] if settings.metrics else []
     dependencies = {name: _provide(getattr(container, name)) for name in DEPENDENCIES}
     dependencies["zone"] = _provide(lambda: container.settings().zone)
     app = Litestar(
@@ -74,6 +79,7 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
             AdminController,
             HotController,
             BlacklistController,
+            *observed,
         ],
         dependencies=dependencies,
         exception_handlers={Exception: handle_exception},

@@ -17,7 +17,7 @@ from application.check_health import CheckHealth
 from application.recommend_for_user import RecommendForUser, RecommendQuery
 from application.relevant_titles import RelevantQuery, RelevantTitles
 from domain.ids import MAX_ID, MAX_K, parse_id_list
-from entrypoints.http.schemas import HealthBody, ReadyBody, RelevantTitlesBody, UserRecommendations
+from entrypoints.http.schemas import HealthBody, LiveBody, ReadyBody, RelevantTitlesBody, UserRecommendations
 
 UserId = Annotated[int, QueryParameter(ge=1, le=MAX_ID, description="Positive 64-bit user id")]
 TitleId = Annotated[int, QueryParameter(ge=1, le=MAX_ID, description="Positive 64-bit title id")]
@@ -49,6 +49,10 @@ class HealthController(Controller):
     @get("/health", summary="Component health; 'degraded' when a component is down or no model is active")
     async def health(self, check_health: NamedDependency[CheckHealth]) -> HealthBody:
         return HealthBody.of(await check_health.execute())
+
+    @get("/health/live", summary="200 while the process answers; checks no dependency (liveness)")
+    async def live(self) -> LiveBody:
+        return LiveBody()
 
     @get("/health/ready", summary="200 once requests can be answered, 503 before")
     async def ready(self, check_health: NamedDependency[CheckHealth]) -> Response[ReadyBody]:

@@ -79,6 +79,10 @@ class HealthBody(msgspec.Struct):
         return cls(report.status, report.model_id, components)
 
 
+class LiveBody(msgspec.Struct):
+    status: Literal["ok"] = "ok"
+
+
 class ReadyBody(msgspec.Struct):
     ready: bool
 

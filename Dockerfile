@@ -35,7 +35,7 @@ USER rec
 WORKDIR /home/rec
 VOLUME ["/var/lib/rec"]
 EXPOSE 8000 50051
-# Ready: a model or at least the popular list is loaded (503 before; urlopen raises on it).
-HEALTHCHECK --interval=15s --timeout=3s --start-period=120s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=2)"]
+# Liveness: the event loop answers (no dependency checked; readiness is /health/ready).
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2)"]
 CMD ["rec-service", "serve"]

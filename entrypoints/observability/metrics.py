@@ -21,11 +21,13 @@ from prometheus_client import (
 
 from application.ports import ServiceEvents
 from application.ports.service_events import CacheLayer, CacheResult
+from domain.training_job import JobStatus, JobTrigger
 
 if TYPE_CHECKING:
     from entrypoints.observability.tracing import TrainingSpans
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 TRAINING_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 
 
@@ -80,6 +82,15 @@ class ServiceMetrics:
         self._children: dict[tuple[object, ...], tuple[Counter, Histogram]] = {}
         self._grpc_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self._simple: dict[tuple[object, ...], Counter] = {}
+        self._start_at_zero()
+
+    def _start_at_zero(self) -> None:
+        """Series that alerts use `increase()` on exist from the start, so their first event counts."""
+        for trigger in JobTrigger:
+            for status in FINISHED:
+                self.child(self.training_jobs, trigger.value, status.value)
+        for result in ("accepted", "rejected"):
+            self.child(self.hot_events, result)
 
     def observe_http(self, method: str, route: str, status: int, seconds: float) -> None:
         """One REST request; `route` is the route template (`other` for unknown paths)."""

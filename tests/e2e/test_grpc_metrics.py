@@ -63,13 +63,17 @@ async def traced(tmp_path) -> AsyncIterator[Traced]:  # type: ignore[no-untyped-
 async def test_ok_and_error_codes_are_counted_with_durations(traced: Traced) -> None:
     for _ in range(2):
         await traced.stub.GetUserRecommendations(pb.UserRequest(user_id=1))
-    await expect_status(traced.stub.GetTitleRelevant(pb.TitleRequest(title_id=999)), grpc.StatusCode.NOT_FOUND)
+    await expect_status(
+        traced.stub.GetTitleRelevant(pb.TitleRequest(title_id=999)), grpc.StatusCode.NOT_FOUND
+    )
     await expect_status(
         traced.stub.GetUserRecommendations(pb.UserRequest(user_id=0)), grpc.StatusCode.INVALID_ARGUMENT
     )
     found = traced.scraped()
     assert value(found, "rec_grpc_requests_total", method="GetUserRecommendations", code="OK") == 2
-    assert value(found, "rec_grpc_requests_total", method="GetUserRecommendations", code="INVALID_ARGUMENT") == 1
+    assert (
+        value(found, "rec_grpc_requests_total", method="GetUserRecommendations", code="INVALID_ARGUMENT") == 1
+    )
     assert value(found, "rec_grpc_requests_total", method="GetTitleRelevant", code="NOT_FOUND") == 1
     assert value(found, "rec_grpc_request_duration_seconds_count", method="GetUserRecommendations") == 3
     assert value(found, "rec_lists_served_total", kind="user", source="popular", cached="false") == 2
@@ -77,7 +81,9 @@ async def test_ok_and_error_codes_are_counted_with_durations(traced: Traced) -> 
 
 async def test_a_span_per_call_joins_the_callers_trace(traced: Traced) -> None:
     await traced.stub.GetUserRecommendations(pb.UserRequest(user_id=1), metadata=(("traceparent", PARENT),))
-    await expect_status(traced.stub.GetTitleRelevant(pb.TitleRequest(title_id=999)), grpc.StatusCode.NOT_FOUND)
+    await expect_status(
+        traced.stub.GetTitleRelevant(pb.TitleRequest(title_id=999)), grpc.StatusCode.NOT_FOUND
+    )
     spans = {span.name: span for span in traced.spans.get_finished_spans()}
     joined, failed = spans["GetUserRecommendations"], spans["GetTitleRelevant"]
     assert joined.kind is SpanKind.SERVER

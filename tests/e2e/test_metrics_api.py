@@ -85,12 +85,17 @@ async def test_lists_cache_and_hot_events_are_counted(observed: FakeStack) -> No
     async with client_for(observed.container) as client:
         before = await scrape(client)
         assert (await client.get("/titles/recommendations", params={"user_id": 3})).status_code == 200
-        assert (await client.get("/rec/hot/interact", params={"user_id": 3, "title_id": 30, "int_type": "view"})).status_code == 202
+        assert (
+            await client.get("/rec/hot/interact", params={"user_id": 3, "title_id": 30, "int_type": "view"})
+        ).status_code == 202
         bad = await client.get("/rec/hot/interact", params={"user_id": 3, "title_id": 30, "int_type": "nope"})
         assert bad.status_code == 400
         after = await scrape(client)
     popular = {"kind": "user", "source": "popular", "cached": "false"}
-    assert value(after, "rec_lists_served_total", **popular) == value(before, "rec_lists_served_total", **popular) + 1
+    assert (
+        value(after, "rec_lists_served_total", **popular)
+        == value(before, "rec_lists_served_total", **popular) + 1
+    )
     assert value(after, "rec_hot_events_total", result="accepted") == 1
     assert value(after, "rec_hot_events_total", result="rejected") == 1
 
@@ -102,7 +107,9 @@ async def test_training_model_and_state_gauges(observed: FakeStack) -> None:
         job = (await client.post("/admin/train", params={"epochs": 2})).json()
         assert job["status"] == "succeeded", job
         for _ in range(2):  # the second list comes from the cache
-            assert (await client.get("/titles/recommendations", params={"user_id": 1})).json()["source"] == "model"
+            assert (await client.get("/titles/recommendations", params={"user_id": 1})).json()[
+                "source"
+            ] == "model"
         after = await scrape(client)
     assert value(after, "rec_model_info", model_id=job["model_id"]) == 1
     assert value(after, "rec_training_jobs_total", trigger="manual", status="succeeded") == 1

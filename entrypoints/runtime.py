@@ -59,7 +59,11 @@ class ServiceRuntime:
         observability.watch(self._c.state(), self._c.check_health(), leader=settings.train_cron != "off")
         if settings.metrics and settings.metrics_port:
             self.metrics_server = MetricsPortServer(observability, settings.http_host, settings.metrics_port)
-            await self.metrics_server.start()
+            try:
+                await self.metrics_server.start()
+            except OSError as exc:
+                log.error("metrics_port_unavailable", variable="REC_METRICS_PORT", error=str(exc))
+                raise
             log.info("metrics_served", port=self.metrics_server.port)
 
     async def _check_source_queries(self) -> None:

@@ -66,10 +66,8 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
             if manage_runtime:
                 await runtime.stop()
 
-    settings = container.settings()
-    observability = container.observability()
-    observability.watch(container.state(), container.check_health(), leader=settings.train_cron != "off")
-    observed = [metrics_route(observability)] if settings.metrics else []
+    # the scrape-time gauges are added by ServiceRuntime.start (whichever transports run)
+    observed = [metrics_route(container.observability())] if container.settings().metrics else []
     dependencies = {name: _provide(getattr(container, name)) for name in DEPENDENCIES}
     dependencies["zone"] = _provide(lambda: container.settings().zone)
     app = Litestar(

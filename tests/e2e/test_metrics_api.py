@@ -187,3 +187,15 @@ async def test_metrics_port_serves_only_metrics(tmp_path) -> None:  # type: igno
     with pytest.raises(httpx.ConnectError):  # stopped with the runtime
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             await client.get("/metrics")
+
+
+async def test_a_failed_training_is_counted_as_failed(observed: FakeStack) -> None:
+    observed.source.interactions.clear()  # nothing to train on
+    async with client_for(observed.container) as client:
+        job = (await client.post("/admin/train", params={"epochs": 2})).json()
+        found = await scrape(client)
+    assert job["status"] == "failed", job
+    assert value(found, "rec_training_jobs_total", trigger="manual", status="failed") == 1
+    assert value(found, "rec_training_jobs_total", trigger="manual", status="succeeded") == 0
+    assert value(found, "rec_training_last_success_timestamp_seconds") == 0
+    assert value(found, "rec_training_running") == 0

@@ -31,26 +31,33 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, metrics: ServiceMetrics | None, tracer: Tracer | None = None) -> None:
         self._metrics = metrics
         self._tracer = tracer
+        # one wrapped handler per registered method, built on its first call (keys: known methods only)
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
+        wrapped = self._wrapped.get(details.method)
+        if wrapped is not None:
+            return wrapped
         handler = await continuation(details)
         if handler is None or handler.unary_unary is None:
-            return handler
+            return handler  # unknown methods (UNIMPLEMENTED) are not counted: their names are the caller's
         method = details.method.rsplit("/", 1)[-1]
         behaviour = self._awaited(handler.unary_unary)
         if self._metrics is not None:
             behaviour = self._measured(method, behaviour, self._metrics)
         if self._tracer is not None:
-            behaviour = self._traced(method, behaviour, details.invocation_metadata)
-        return grpc.unary_unary_rpc_method_handler(
+            behaviour = self._traced(method, behaviour)
+        wrapped = grpc.unary_unary_rpc_method_handler(
             behaviour,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+        self._wrapped[details.method] = wrapped
+        return wrapped
 
     @staticmethod
     def _awaited(inner: Callable[[Any, Any], Any]) -> Behaviour:
@@ -81,12 +88,12 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
         return call
 
-    def _traced(self, method: str, inner: Behaviour, metadata: Any) -> Behaviour:
+    def _traced(self, method: str, inner: Behaviour) -> Behaviour:
         tracer = self._tracer
         assert tracer is not None
 
         async def call(request: Any, context: Any) -> Any:
-            parent = context_from_metadata(metadata)
+            parent = context_from_metadata(context.invocation_metadata())
             with tracer.start_as_current_span(
                 method,
                 context=parent,

@@ -51,7 +51,8 @@ async def test_redis_and_near_layers(redis_server: str, redis_prefix: str) -> No
         assert await near.get(KEY) == TOP  # near hit
     finally:
         await near.close()
-    assert events.lookups == {("near", "miss"): 2, ("redis", "miss"): 1, ("redis", "hit"): 1, ("near", "hit"): 1}
+    expected = {("near", "miss"): 2, ("redis", "miss"): 1, ("redis", "hit"): 1, ("near", "hit"): 1}
+    assert events.lookups == expected
 
 
 async def test_an_unreachable_redis_is_an_error_not_a_miss() -> None:

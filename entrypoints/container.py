@@ -33,7 +33,7 @@ from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
 from application.model_views import JobQueries, ModelQueries
-from application.ports import FeatureSource
+from application.ports import ArtifactStore, FeatureSource
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
@@ -71,6 +71,17 @@ def _features(
     return SqlAlchemyFeatureSource(engine(), queries())
 
 
+def _artifacts(settings: Settings) -> ArtifactStore:
+    """By the scheme of REC_ARTIFACTS_URL: a directory, or a bucket with a local cache."""
+    location = settings.artifacts_bucket
+    if location is None:
+        return FilesystemArtifactStore(settings.artifacts_dir)
+    from adapters.artifacts.s3_artifacts import S3ArtifactStore  # boto3 is loaded only when used
+
+    bucket, prefix = location
+    return S3ArtifactStore(bucket, prefix, settings.artifact_cache_dir, endpoint_url=settings.s3_endpoint_url)
+
+
 def _cache(settings: Settings) -> CoalescingCache:
     """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
     ttl = settings.cache_ttl_seconds
@@ -101,7 +112,7 @@ class Container(containers.DeclarativeContainer):
         queries=providers.Singleton(_source_queries, settings),
     )
     registry = providers.Singleton(SqlAlchemyModelRegistry, registry_engine)
-    artifacts = providers.Singleton(FilesystemArtifactStore, settings.provided.data_dir)
+    artifacts = providers.Singleton(_artifacts, settings)
     engine = providers.Singleton(LightFMEngine, rule=rule, threads=settings.provided.train_threads)
     cache = providers.Singleton(_cache, settings)
     # Hot events and the admin blacklist live in the registry database (contract sections 4.3, 6).

@@ -128,6 +128,8 @@ class S3ArtifactStore(ArtifactStore):
                 return await read(model_id, sha256)
             except ArtifactError:
                 await self._drop_cached(kind, model_id)  # a damaged local copy: fetch it again
+        else:
+            await self._drop_cached(kind, model_id)  # a partial copy (a crash while caching) is dropped
         await self._call(
             partial(self._download, kind, model_id), f"download the {what} artifact of {model_id}"
         )

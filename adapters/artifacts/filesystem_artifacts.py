@@ -112,7 +112,8 @@ class FilesystemArtifactStore:
             )
         try:
             with np.load(folder / arrays_file, allow_pickle=False) as stored:
-                arrays = {name: np.array(stored[name]) for name in stored.files}
+                # each member is read into its own new array: no copy needed (it would double the peak)
+                arrays = {name: stored[name] for name in stored.files}
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
             raise ArtifactError(f"the {place.what} arrays of {model_id} cannot be read: {exc}") from None
         return ArtifactBundle(arrays=arrays, meta=document.get("meta", {}))

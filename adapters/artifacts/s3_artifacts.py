@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -73,26 +73,32 @@ class S3ArtifactStore(ArtifactStore):
         self._transfer = TransferConfig(
             multipart_threshold=_PART_SIZE, multipart_chunksize=_PART_SIZE, max_concurrency=4
         )
-        self._places = {
-            "model": _Kind("model", "models", ARRAYS_FILE, META_FILE),
-            "dataset": _Kind("dataset", "datasets", SNAPSHOT_ARRAYS_FILE, SNAPSHOT_META_FILE),
-        }
+        cache = self._cache
+        self._model = _Kind("model", "models", ARRAYS_FILE, META_FILE, cache.save, cache.load)
+        self._dataset = _Kind(
+            "dataset",
+            "datasets",
+            SNAPSHOT_ARRAYS_FILE,
+            SNAPSHOT_META_FILE,
+            cache.save_snapshot,
+            cache.load_snapshot,
+        )
 
     async def save(self, model_id: str, bundle: ArtifactBundle) -> str:
-        return await self._save("model", _checked_id(model_id), bundle)
+        return await self._save(self._model, _checked_id(model_id), bundle)
 
     async def load(self, model_id: str, sha256: str) -> ArtifactBundle:
-        return await self._load("model", _checked_id(model_id), sha256)
+        return await self._load(self._model, _checked_id(model_id), sha256)
 
     async def save_snapshot(self, model_id: str, bundle: ArtifactBundle) -> str:
-        return await self._save("dataset", _checked_id(model_id), bundle)
+        return await self._save(self._dataset, _checked_id(model_id), bundle)
 
     async def load_snapshot(self, model_id: str, sha256: str) -> ArtifactBundle:
-        return await self._load("dataset", _checked_id(model_id), sha256)
+        return await self._load(self._dataset, _checked_id(model_id), sha256)
 
     async def delete(self, model_id: str) -> None:
         checked = _checked_id(model_id)
-        for kind in self._places.values():
+        for kind in (self._model, self._dataset):
             # the JSON first: a reader never finds arrays whose version is half deleted
             keys = [self._key(kind, checked, kind.meta_file), self._key(kind, checked, kind.arrays_file)]
             await self._call(partial(self._delete_keys, keys), f"delete the artifacts of {checked}")
@@ -101,18 +107,17 @@ class S3ArtifactStore(ArtifactStore):
     async def ping(self) -> None:
         await self._call(lambda: self._client.head_bucket(Bucket=self._bucket), "reach the bucket")
 
-    async def _save(self, what: str, model_id: str, bundle: ArtifactBundle) -> str:
-        kind = self._places[what]
+    async def _save(self, kind: _Kind, model_id: str, bundle: ArtifactBundle) -> str:
         meta_key = self._key(kind, model_id, kind.meta_file)
-        if await self._call(partial(self._exists, meta_key), f"check the {what} artifact of {model_id}"):
+        if await self._call(partial(self._exists, meta_key), f"check the {kind.what} artifact of {model_id}"):
             raise ConflictError(f"an artifact for model {model_id} already exists")
         await self._drop_cached(kind, model_id)  # left by a save that stopped before its upload
-        digest = await (self._cache.save if what == "model" else self._cache.save_snapshot)(model_id, bundle)
+        digest = await kind.save_locally(model_id, bundle)
         folder = self._cache_root / kind.folder / model_id
         try:
             for name in (kind.arrays_file, kind.meta_file):  # the JSON last: it completes the version
                 key = self._key(kind, model_id, name)
-                await self._call(partial(self._upload, folder / name, key), f"upload {what} {model_id}")
+                await self._call(partial(self._upload, folder / name, key), f"upload {kind.what} {model_id}")
         except UnavailableError:
             keys = [meta_key, self._key(kind, model_id, kind.arrays_file)]
             await asyncio.to_thread(self._forget, keys)
@@ -120,9 +125,8 @@ class S3ArtifactStore(ArtifactStore):
             raise
         return digest
 
-    async def _load(self, what: str, model_id: str, sha256: str) -> ArtifactBundle:
-        kind = self._places[what]
-        read = self._cache.load if what == "model" else self._cache.load_snapshot
+    async def _load(self, kind: _Kind, model_id: str, sha256: str) -> ArtifactBundle:
+        read = kind.load_locally
         if self._cached(kind, model_id):
             try:
                 return await read(model_id, sha256)
@@ -131,7 +135,7 @@ class S3ArtifactStore(ArtifactStore):
         else:
             await self._drop_cached(kind, model_id)  # a partial copy (a crash while caching) is dropped
         await self._call(
-            partial(self._download, kind, model_id), f"download the {what} artifact of {model_id}"
+            partial(self._download, kind, model_id), f"download the {kind.what} artifact of {model_id}"
         )
         try:
             return await read(model_id, sha256)
@@ -208,10 +212,14 @@ class S3ArtifactStore(ArtifactStore):
 
 @dataclass(frozen=True, slots=True)
 class _Kind:
+    """Models or dataset snapshots: where they go, and the local cache's methods for them."""
+
     what: str
     folder: str
     arrays_file: str
     meta_file: str
+    save_locally: Callable[[str, ArtifactBundle], Awaitable[str]]
+    load_locally: Callable[[str, str], Awaitable[ArtifactBundle]]
 
 
 def make_s3_client(endpoint_url: str | None) -> S3Client:

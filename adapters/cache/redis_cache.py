@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from adapters.cache.redis_pipelined import PipelinedRedis, RespError, bulk, pack
 from adapters.cache.redis_subscriber import LeanListener, Listener, RedisPyListener
-from application.ports import CacheKey
+from application.ports import CacheKey, RecommendationCache
 from domain.errors import CacheUnavailableError
 from domain.recommendation import RankedList
 
@@ -168,7 +168,7 @@ def pipelined_twin(client: Redis) -> PipelinedRedis | None:
     )
 
 
-class RedisRecommendationCache:
+class RedisRecommendationCache(RecommendationCache):
     """`RecommendationCache` in Redis; never raises to callers except from `ping`."""
 
     def __init__(self, client: Redis, ttl_seconds: int, prefix: str = "rec", announce: bool = True) -> None:

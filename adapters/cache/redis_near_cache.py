@@ -28,7 +28,7 @@ import structlog
 
 from adapters.cache.redis_cache import INVALIDATE_ALL, RedisRecommendationCache
 from adapters.cache.redis_subscriber import Listener
-from application.ports import CacheKey
+from application.ports import CacheKey, RecommendationCache
 from domain.recommendation import RankedList
 
 log = structlog.get_logger(__name__)
@@ -38,7 +38,7 @@ MAX_ENTRIES = 4096  # a list of 300 ids and scores is about 22 KB as Python obje
 RESUBSCRIBE_SECONDS = 1.0
 
 
-class RedisNearCache:
+class RedisNearCache(RecommendationCache):
     """`RecommendationCache`: an in-process copy (LRU, `seconds` old at most) over Redis.
 
     `inner` must announce its invalidations (`RedisRecommendationCache(..., announce=True)`) on

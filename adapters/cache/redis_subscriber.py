@@ -82,7 +82,7 @@ class _Subscriber(asyncio.Protocol):
             self.ended.set_exception(exc)
 
 
-class LeanListener:
+class LeanListener(Listener):
     def __init__(
         self,
         channel: bytes,
@@ -137,7 +137,7 @@ class LeanListener:
         return None
 
 
-class RedisPyListener:
+class RedisPyListener(Listener):
     """The same through redis-py's PubSub (TLS); `client` must have no read timeout."""
 
     def __init__(self, client: Redis, channel: bytes) -> None:

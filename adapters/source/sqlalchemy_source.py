@@ -37,7 +37,7 @@ from adapters.source.tables import SourceTables
 from adapters.sql.batched_lookup import BatchedLookup
 from adapters.sql.driver_reads import DriverReads, placeholders
 from adapters.sql.engines import describe_failure, mysql_source_session_sql
-from application.ports import Catalogue
+from application.ports import Catalogue, InteractionSource
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, SourceUnavailableError
 from domain.interaction import PositiveRule
@@ -54,7 +54,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlAlchemyInteractionSource:
+class SqlAlchemyInteractionSource(InteractionSource):
     """`InteractionSource` over any SQLAlchemy async engine (SQLite, MySQL/MariaDB...); never writes."""
 
     def __init__(

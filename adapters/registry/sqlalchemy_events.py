@@ -1,4 +1,4 @@
-"""Hot events in the registry database, committed before they are acknowledged (contract section 6).
+"""Hot events in the registry database, committed before they are acknowledged.
 
 Concurrent events are written by group commit: each `add` queues its row and waits; one writer task
 inserts everything queued in one transaction and then releases the waiters. A burst costs one commit

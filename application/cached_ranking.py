@@ -9,7 +9,6 @@ full cached list, a fresh ranking with every exclusion applied fills the answer.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from application.ports import CacheKey, RecommendationCache
 from domain.recommendation import RankedList
@@ -27,10 +26,8 @@ LeftOut = Callable[[], Awaitable[frozenset[int]]]
 """Titles every ranking of the subject leaves out, cached list included (a user's seen titles)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CachedTop:
-    items: RankedList
-    cached: bool
+CachedTop = tuple[RankedList, bool]
+"""(the best titles, whether they came from the cache): a plain tuple, built on every request."""
 
 
 async def cached_top(
@@ -68,4 +65,4 @@ async def cached_top(
             if out is None:
                 out = await left_out() if left_out else frozenset()
             items = rank(k, out | banned if out else banned)
-    return CachedTop(items, cached)
+    return items, cached

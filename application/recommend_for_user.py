@@ -77,7 +77,8 @@ class RecommendForUser:
         )
         if top is None:
             return None
-        return Recommendations(user_id, top.items, model_id, kind, cached=top.cached)
+        items, cached = top
+        return Recommendations(user_id, items, model_id, kind, cached=cached)
 
     async def _ranker(self, model: ActiveModel, user_id: int, kind: ListSource) -> Ranker | None:
         scorer = model.scorer

@@ -59,7 +59,8 @@ class RelevantTitles:
         )
         if top is None:
             return None
-        return Recommendations(title_id, top.items, model_id, ListSource.MODEL, top.cached)
+        items, cached = top
+        return Recommendations(title_id, items, model_id, ListSource.MODEL, cached)
 
     async def _ranker(self, model: ActiveModel, title_id: int) -> Ranker | None:
         scorer = model.scorer

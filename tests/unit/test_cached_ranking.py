@@ -42,8 +42,8 @@ async def test_a_miss_ranks_the_full_list_without_the_left_out_titles_and_caches
 
     top = await cached_top(cache, KEY, 3, frozenset({3}), make, left_out=seen)
 
-    assert top is not None and not top.cached
-    assert top.items.title_ids == (4, 5, 6)
+    assert top is not None and not top[1]
+    assert top[0].title_ids == (4, 5, 6)
     assert rank.calls == [(CACHED_LIST_SIZE, frozenset({1, 2}))]
     stored = await cache.get(KEY)
     assert stored is not None and len(stored) == CACHED_LIST_SIZE and 1 not in stored.title_ids
@@ -59,7 +59,7 @@ async def test_a_hit_neither_ranks_nor_reads_the_left_out_titles() -> None:
 
     top = await cached_top(cache, KEY, 2, frozenset({10}), make, left_out=seen)
 
-    assert top is not None and top.cached and top.items.title_ids == (11, 12)
+    assert top is not None and top[1] and top[0].title_ids == (11, 12)
     assert asked == [] and rank.calls == []
 
 
@@ -74,8 +74,8 @@ async def test_filters_that_eat_a_full_cached_list_refill_with_every_exclusion()
 
     top = await cached_top(cache, KEY, 3, banned, make, left_out=seen)
 
-    assert top is not None and top.cached
-    assert top.items.title_ids == (CACHED_LIST_SIZE, CACHED_LIST_SIZE + 2, CACHED_LIST_SIZE + 3)
+    assert top is not None and top[1]
+    assert top[0].title_ids == (CACHED_LIST_SIZE, CACHED_LIST_SIZE + 2, CACHED_LIST_SIZE + 3)
     assert rank.calls == [(3, banned | {CACHED_LIST_SIZE + 1})]
 
 
@@ -87,5 +87,5 @@ async def test_an_empty_ranking_is_a_miss_unless_kept_and_no_ranker_is_none() ->
     assert await cached_top(cache, KEY, 3, frozenset(), empty) is None
     assert await cache.get(KEY) is None
     kept = await cached_top(cache, KEY, 3, frozenset(), empty, keep_empty=True)
-    assert kept is not None and kept.items.title_ids == ()
+    assert kept is not None and kept[0].title_ids == ()
     assert await cached_top(cache, CacheKey("title", "model-1", 7), 3, frozenset(), none) is None

@@ -2,7 +2,7 @@
 
 A cached list holds the model's best `CACHED_LIST_SIZE` titles and nothing that depends on the
 request: the blacklist, inactive titles, `exclude` and recent hot titles are applied when reading, so
-one entry serves every filter and an admin change needs no invalidation. When the filters eat into a
+one entry serves every filter and a blacklist change needs no invalidation. When the filters eat into a
 full cached list, a fresh ranking with every exclusion applied fills the answer.
 """
 

@@ -116,7 +116,7 @@ def prepare(data_dir: Path, root: Path | None, covering_index: bool) -> str:
     """Source and registry in MariaDB, an empty Redis database, one trained model; its id.
 
     With `covering_index`, the source also gets the index the README recommends to operators
-    (`SEEN_INDEX_STATEMENT`); without it, the contract's schema as it is.
+    (`SEEN_INDEX_STATEMENT`); without it, the default schema as it is.
     """
     sql = f"DROP DATABASE IF EXISTS {sp.REGISTRY_DB}; CREATE DATABASE {sp.REGISTRY_DB}; "
     subprocess.run(

@@ -1,4 +1,4 @@
-"""Validation of user and title ids and of list sizes (contract section 1 and 4.1)."""
+"""Validation of user and title ids and of list sizes (README, "REST API")."""
 
 from __future__ import annotations
 

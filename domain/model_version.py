@@ -29,7 +29,7 @@ def _finite(name: str, value: object) -> float:
 
 @dataclass(frozen=True, slots=True)
 class TrainParams:
-    """LightFM hyperparameters as accepted by /admin/train (contract section 4.3)."""
+    """LightFM hyperparameters as accepted by /admin/train."""
 
     no_components: int = 100
     loss: str = "warp"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from application.ports import ArtifactBundle
+from application.ports import ArtifactBundle, ArtifactStore
 from domain.errors import ArtifactError, ConflictError, InvalidArgumentError, UnavailableError
 
 FORMAT_VERSION = 1
@@ -29,7 +29,7 @@ TEMP_PREFIX = ".tmp-"
 _HASH_BLOCK = 1 << 20
 
 
-class FilesystemArtifactStore:
+class FilesystemArtifactStore(ArtifactStore):
     """`ArtifactStore` writing each model into a temporary directory renamed into place when complete."""
 
     def __init__(self, root: Path) -> None:

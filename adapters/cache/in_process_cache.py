@@ -6,11 +6,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from application.ports import CacheKey
+from application.ports import CacheKey, RecommendationCache
 from domain.recommendation import RankedList
 
 
-class InProcessRecommendationCache:
+class InProcessRecommendationCache(RecommendationCache):
     """Bounded LRU with a TTL on every entry.
 
     Invalidate-all bumps a namespace number that is part of every key, so it never scans;

@@ -58,7 +58,7 @@ registry_state = Table(
 
 ACTIVE_MODEL_KEY = "active_model_id"
 
-# Hot interactions (contract section 6), appended before the 202; read per user and by training.
+# Hot interactions, committed before the 202 that acknowledges them; read per user and by training.
 hot_events = Table(
     "hot_events",
     metadata,

@@ -139,6 +139,7 @@ class JobBody(msgspec.Struct):
     error: str | None
     progress: float
     activation: str | None
+    note: str | None
 
     @classmethod
     def of(cls, job: TrainingJob) -> JobBody:
@@ -157,6 +158,7 @@ class JobBody(msgspec.Struct):
             job.error,
             round(job.progress, 4),
             job.activation,
+            job.note,
         )
 
 

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar.params import ParameterKwarg, QueryParameter
 
 from application.train_model import TrainCommand
 from domain.model_version import TRAIN_BOUNDS, TrainParams
 from domain.training_job import JobTrigger
-from entrypoints.http.schemas import TrainBody
+from entrypoints.http.schemas import Loss, Mode, TrainBody, documented_bounds
 from entrypoints.train_request import train_command
 
-Loss = Literal["warp", "bpr", "logistic", "warp-kos"]  # domain.model_version.LOSSES (a test keeps them equal)
-Mode = Literal["full", "partial"]  # domain.training_job.TrainMode
 DEFAULTS = TrainParams()
 
 
 def _bounded(name: str) -> ParameterKwarg:
     """The domain's range for `name` in the schema too (one definition: `TRAIN_BOUNDS`)."""
     bound = TRAIN_BOUNDS[name]
-    default = getattr(DEFAULTS, name)
-    return QueryParameter(gt=bound.gt, ge=bound.ge, le=bound.le, description=f"default {default}")
+    return QueryParameter(
+        gt=bound.gt,
+        ge=bound.ge,
+        le=bound.le,
+        description=f"default {getattr(DEFAULTS, name)}",
+        schema_extra=dict(documented_bounds(name)),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,12 @@ def _columns() -> set[str]:
 def upgrade() -> None:
     if "note" not in _columns():
         op.add_column("jobs", sa.Column("note", sa.Text, nullable=True))
-    undecided = (JOBS.c.status != "succeeded") & JOBS.c.activation.is_not(None)
-    op.execute(sa.update(JOBS).where(undecided).values(note=JOBS.c.activation, activation=None))
+    # Two statements: MySQL applies one UPDATE's assignments left to right, not to the old row.
+    undecided = JOBS.c.status != "succeeded"
+    op.execute(
+        sa.update(JOBS).where(undecided & JOBS.c.activation.is_not(None)).values(note=JOBS.c.activation)
+    )
+    op.execute(sa.update(JOBS).where(undecided).values(activation=None))
 
 
 def downgrade() -> None:

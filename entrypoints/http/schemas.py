@@ -197,8 +197,10 @@ def documented_bounds(name: str) -> dict[str, float]:
 def _bounded(name: str) -> msgspec.Meta:
     """The domain's range of a training parameter (`TRAIN_BOUNDS`), checked and documented."""
     bound = TRAIN_BOUNDS[name]
-    extra = {"extra": documented_bounds(name)}
-    return msgspec.Meta(gt=bound.gt, ge=bound.ge, le=bound.le, extra_json_schema=extra)
+    extra: dict[str, Any] = {"extra": documented_bounds(name)}
+    if bound.low_open:
+        return msgspec.Meta(gt=bound.low, le=bound.high, extra_json_schema=extra)
+    return msgspec.Meta(ge=bound.low, le=bound.high, extra_json_schema=extra)
 
 
 class TrainBody(msgspec.Struct, forbid_unknown_fields=True):

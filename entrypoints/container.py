@@ -64,6 +64,11 @@ def _source_queries(settings: Settings) -> dict[str, str] | None:
     return load_query_file(settings.source_queries) if settings.source_queries else None
 
 
+def _schedules(settings: Settings) -> bool:
+    """Only the training process schedules (REC_TRAIN_CRON=off: a serving replica)."""
+    return settings.train_cron != "off"
+
+
 def _cache(settings: Settings) -> CoalescingCache:
     """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
     ttl = settings.cache_ttl_seconds
@@ -196,7 +201,7 @@ class Container(containers.DeclarativeContainer):
             recover_jobs=recover_jobs,
             scheduler=scheduler,
             train_model=train_model,
-            schedules=providers.Callable(lambda cron: cron != "off", settings.provided.train_cron),
+            schedules=providers.Callable(_schedules, settings),
         ),
         admin_token_set=providers.Callable(bool, settings.provided.admin_token),
     )

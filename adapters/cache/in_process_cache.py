@@ -60,5 +60,8 @@ class InProcessRecommendationCache(RecommendationCache):
     async def ping(self) -> None:
         return None
 
+    async def close(self) -> None:
+        return None
+
     def __len__(self) -> int:
         return len(self._entries)

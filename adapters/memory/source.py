@@ -80,6 +80,10 @@ class InMemoryInteractionSource(InteractionSource, FeatureSource):
     async def ping(self) -> None:
         self._check()
 
+    async def check_queries(self) -> bool:
+        """No SQL to check: reachable means checked."""
+        return self.available
+
     async def user_features(self, user_id: int) -> dict[str, float]:
         self._check()
         return dict(self.user_feature_map.get(user_id, {}))

@@ -46,6 +46,7 @@ jobs = Table(
     Column("error", Text, nullable=True),
     Column("progress", Float, nullable=False),
     Column("activation", Text, nullable=True),
+    Column("note", Text, nullable=True),  # migration 0004
 )
 
 # One row per setting; "active_model_id" names the served version.

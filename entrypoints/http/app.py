@@ -20,7 +20,6 @@ from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
 from entrypoints.http.routes_hot import HotController
 from entrypoints.http.routes_public import HealthController, recommendation_routes
-from entrypoints.runtime import ServiceRuntime
 
 
 def _provide(factory: Callable[[], Any]) -> Provide:
@@ -34,6 +33,8 @@ DEPENDENCIES = (
     "check_health",
     "train_model",
     "tune_model",
+    "schedule_training",
+    "cancel_job",
     "model_queries",
     "job_queries",
     "activate_model",
@@ -48,7 +49,7 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
 
     `fast_path=False` leaves every route wholly to Litestar (the fast path's reference).
     """
-    runtime = ServiceRuntime(container)
+    runtime = container.runtime()
     recommend_for_user, relevant_titles = container.recommend_for_user(), container.relevant_titles()
 
     @asynccontextmanager

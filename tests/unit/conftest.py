@@ -13,6 +13,7 @@ from adapters.memory.engine import FakeEngine
 from adapters.memory.source import InMemoryInteractionSource
 from adapters.memory.stores import InMemoryArtifactStore, InMemoryModelRegistry, SequentialIds, SteppingClock
 from application.activate_model import ActivateModel
+from application.job_runner import JobRunner
 from application.recommend_for_user import RecommendForUser
 from application.refresh_catalogue import RefreshCatalogue
 from application.relevant_titles import RelevantTitles
@@ -33,6 +34,9 @@ class World:
     guard: TrainingGuard
     activate: ActivateModel
     refresh: RefreshCatalogue
+    ports: TrainingPorts
+    pipeline: TrainingPipeline
+    runner: JobRunner
     train: TrainModel
     recommend: RecommendForUser
     relevant: RelevantTitles
@@ -53,6 +57,7 @@ def build_world(policy: TrainingPolicy | None = None) -> World:
     refresh = RefreshCatalogue(source, state)
     ports = TrainingPorts(source, engine, artifacts, registry, registry, SteppingClock(), SequentialIds())
     pipeline = TrainingPipeline(ports, state, activate, policy or TrainingPolicy())
+    runner = JobRunner(registry, ports.clock, ports.ids, guard, refresh)
     return World(
         source,
         engine,
@@ -63,7 +68,10 @@ def build_world(policy: TrainingPolicy | None = None) -> World:
         guard,
         activate,
         refresh,
-        TrainModel(ports, pipeline, refresh, guard),
+        ports,
+        pipeline,
+        runner,
+        TrainModel(runner, pipeline),
         RecommendForUser(state, source, cache),
         RelevantTitles(state, cache),
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from adapters.memory.source import InMemoryTrainingData
+from adapters.memory.stores import in_utc
 from application.ports import AdminBlacklistStore, HotEventStore, TrainingData, TrainingDataMerger
 from domain.blacklist import BlacklistEntry
 from domain.errors import RegistryUnavailableError
@@ -27,7 +28,7 @@ class InMemoryHotEventStore(HotEventStore):
 
     async def add(self, event: Interaction) -> None:
         self._check()
-        self.events.append(event)
+        self.events.append(dataclasses.replace(event, created_at=in_utc(event.created_at)))
 
     async def titles_of_user(self, user_id: int) -> frozenset[int]:
         self._check()

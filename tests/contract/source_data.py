@@ -19,7 +19,7 @@ from adapters.source.schema import (
     users,
 )
 from adapters.sql.engines import create_engine_for
-from domain.interaction import Interaction
+from domain.interaction import Interaction, PositiveRule
 
 Event = tuple[int, int, str, float | None, datetime]
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -76,9 +76,10 @@ def memory_source(
     user_ids: Iterable[int] = (),
     title_feature_rows: Iterable[tuple[int, str, float]] = (),
     user_feature_rows: Iterable[tuple[int, str, float]] = (),
+    rule: PositiveRule | None = None,
 ) -> InMemoryInteractionSource:
     """The fake holding the same rows as `fill_source` writes (it keeps no users table)."""
-    source = InMemoryInteractionSource()
+    source = InMemoryInteractionSource(rule or PositiveRule())
     source.titles.update({i: a for i, _, a in title_rows})
     source.interactions.extend(Interaction(u, t, k, s, c.replace(tzinfo=UTC)) for u, t, k, s, c in events)
     source.blacklist.update(dict(blacklisted))

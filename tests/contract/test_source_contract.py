@@ -30,12 +30,12 @@ async def make_source(db_url: str | None) -> AsyncIterator[Make]:
     """Builds a source holding the given rows (the `fill_source` arguments)."""
     engines: list[Any] = []
 
-    async def make(*rows: Any, **named: Any) -> InteractionSource:
+    async def make(*rows: Any, rule: PositiveRule | None = None, **named: Any) -> InteractionSource:
         if db_url is None:
-            return memory_source(*rows, **named)
+            return memory_source(*rows, rule=rule or PositiveRule(), **named)
         await fill_source(db_url, *rows, **named)
         engines.append(create_source_engine(db_url))
-        return SqlAlchemyInteractionSource(engines[-1], PositiveRule(), now=lambda: NOW)
+        return SqlAlchemyInteractionSource(engines[-1], rule or PositiveRule(), now=lambda: NOW)
 
     yield make
     for engine in engines:
@@ -80,6 +80,35 @@ async def test_catalogue_eligibility_and_popular_positives(make_source: Make) ->
     }
     assert catalogue.popular.title_ids == (3, 4, 5, 6)
     assert catalogue.popular.scores == (3.0, 1.0, 1.0, 0.0)
+
+
+POSITIVES: list[Event] = [
+    *[(u, 1, "view", None, ago(1)) for u in (1, 2, 3)],
+    (1, 2, "rating", 5.0, ago(1)),
+    (2, 2, "rating", 5.0, ago(2)),
+    *[(u, 2, "rating", 3.0, ago(1)) for u in (3, 4, 5)],  # below 4: not positives
+    (6, 2, "rating", None, ago(1)),  # a rating without a score is no positive
+    (1, 3, "bookmark", None, ago(1)),
+    *[(u, 3, "click", None, ago(1)) for u in (2, 3, 4, 5)],  # unknown type
+    (1, 4, "rating", 4.0, ago(1)),  # exactly the threshold counts
+]
+
+
+async def test_popular_counts_positives_by_the_default_rule(make_source: Make) -> None:
+    popular = (await (await make_source(active(range(1, 6)), POSITIVES)).load_catalogue()).popular
+
+    assert popular.title_ids == (1, 2, 3, 4, 5)  # 3 and 4 tie: id ascending; 5 has none
+    assert popular.scores == (3.0, 2.0, 1.0, 1.0, 0.0)
+
+
+async def test_popular_follows_the_configured_rule(make_source: Make) -> None:
+    lenient = PositiveRule(weights={"view": 1.0, "rating": 1.0}, rating_min_positive=3.0)
+    source = await make_source(active(range(1, 6)), POSITIVES, rule=lenient)
+
+    popular = (await source.load_catalogue()).popular
+
+    assert popular.title_ids == (2, 1, 4, 3, 5)
+    assert popular.scores == (5.0, 3.0, 1.0, 0.0, 0.0)
 
 
 async def test_seen_titles_are_every_interaction_of_the_user(make_source: Make) -> None:

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.follow_active_model import FollowActiveModel
-from application.recover_jobs import INTERRUPTED, RecoverJobs
+from application.recover_jobs import INTERRUPTED
 from application.retention import ApplyRetention
 from application.train_model import TrainCommand
 from application.training_pipeline import TrainingPolicy
@@ -133,7 +132,7 @@ async def test_recover_fails_running_and_returns_scheduled(world: World) -> None
     await asyncio.sleep(0.05)
     await world.registry.save_job(stuck)
     scheduled = await world.train.schedule(TrainCommand(FAST, JobTrigger.SCHEDULED), FUTURE)
-    pending = await RecoverJobs(world.registry, world.train._p.clock).execute()
+    pending = await world.recover.execute()
     assert [j.job_id for j in pending] == [scheduled.job_id]
     failed = world.registry.jobs[running.job_id]
     assert failed.status is JobStatus.FAILED and failed.error == INTERRUPTED
@@ -216,7 +215,7 @@ async def test_training_applies_retention(world: World) -> None:
 async def test_follower_switches_to_the_registry_active_version(world: World) -> None:
     first = await world.train.execute(TrainCommand(FAST))
     second = await world.train.execute(TrainCommand(FAST, activate=False))
-    follow = FollowActiveModel(world.registry, world.state, world.activate)
+    follow = world.follow
     assert await follow.execute() is False
     assert second.model_id is not None
     world.registry.active = second.model_id  # another process activated it
@@ -230,7 +229,7 @@ async def test_a_follower_that_cannot_load_the_new_version_keeps_serving_its_own
     assert second.model_id is not None
     del world.artifacts.bundles[second.model_id]  # its files are gone (or were never copied here)
     world.registry.active = second.model_id
-    follow = FollowActiveModel(world.registry, world.state, world.activate)
+    follow = world.follow
 
     assert await follow.execute() is False
     assert world.state.model_id == first.model_id

@@ -77,9 +77,11 @@ def memory_source(
     title_feature_rows: Iterable[tuple[int, str, float]] = (),
     user_feature_rows: Iterable[tuple[int, str, float]] = (),
     rule: PositiveRule | None = None,
+    popular_window_days: int = 30,
 ) -> InMemoryInteractionSource:
-    """The fake holding the same rows as `fill_source` writes (it keeps no users table)."""
-    source = InMemoryInteractionSource(rule or PositiveRule())
+    """The fake holding the same rows as `fill_source` writes (it keeps no users table), at NOW."""
+    source = InMemoryInteractionSource(rule or PositiveRule(), popular_window_days=popular_window_days)
+    source.now = lambda: NOW
     source.titles.update({i: a for i, _, a in title_rows})
     source.interactions.extend(Interaction(u, t, k, s, c.replace(tzinfo=UTC)) for u, t, k, s, c in events)
     source.blacklist.update(dict(blacklisted))

@@ -43,13 +43,33 @@ async def ready(
         return
     engine = engine_for(url)
     store = real(engine)
-    create: Callable[[], Awaitable[None]] = store.create_schema
+    create: Callable[[], Awaitable[None]] = store.create_schema  # idempotence: test_migrations
     try:
         await create()
-        await create()  # idempotent: every start runs it
         yield store
     finally:
         close = getattr(store, "close", None)
         if close is not None:
             await close()
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def unusable(
+    url: str | None,
+    fake: Callable[[], Any],
+    real: Callable[[AsyncEngine], Any],
+    engine_for: Callable[[str], AsyncEngine] = create_engine_for,
+) -> AsyncIterator[Any]:
+    """A store whose database cannot serve it: the fake switched off, or a real adapter on a
+    database its schema was never created in."""
+    if url is None:
+        store = fake()
+        store.available = False
+        yield store
+        return
+    engine = engine_for(url)
+    try:
+        yield real(engine)
+    finally:
         await engine.dispose()

@@ -10,7 +10,8 @@ import pytest
 from adapters.memory.events import InMemoryAdminBlacklist
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
-from tests.contract.stores import ready
+from domain.errors import RegistryUnavailableError
+from tests.contract.stores import ready, unusable
 
 BIG = 2**63 - 1
 
@@ -47,3 +48,13 @@ async def test_remove_says_whether_the_title_was_listed(store: Any) -> None:
     assert await store.remove(3) is False
     assert await store.remove(99) is False
     assert await store.list_entries() == (admin(4, "kept"),)
+
+
+async def test_an_unusable_database_is_registry_unavailable(db_url: str | None) -> None:
+    async with unusable(db_url, InMemoryAdminBlacklist, SqlAlchemyAdminBlacklist) as broken:
+        with pytest.raises(RegistryUnavailableError):
+            await broken.list_entries()
+        with pytest.raises(RegistryUnavailableError):
+            await broken.put(admin(3))
+        with pytest.raises(RegistryUnavailableError):
+            await broken.remove(3)

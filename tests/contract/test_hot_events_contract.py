@@ -15,8 +15,9 @@ import pytest
 
 from adapters.memory.events import InMemoryHotEventStore
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
+from domain.errors import RegistryUnavailableError
 from domain.interaction import Interaction
-from tests.contract.stores import ready
+from tests.contract.stores import ready, unusable
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 BIG = 2**63 - 1
@@ -72,3 +73,16 @@ async def test_concurrent_adds_all_return_committed(store: Any) -> None:
     stored = await store.events_since(None)
     assert sorted(e.title_id for e in stored) == list(range(1, 201))
     assert await store.titles_of_user(1) == frozenset(range(7, 201, 7))
+
+
+async def test_an_unusable_database_is_registry_unavailable(db_url: str | None) -> None:
+    async with unusable(
+        db_url, InMemoryHotEventStore, SqlAlchemyHotEventStore, create_events_engine
+    ) as broken:
+        with pytest.raises(RegistryUnavailableError):
+            await broken.add(hot(1, 10))
+        with pytest.raises(RegistryUnavailableError):
+            await broken.events_since(None)
+        with pytest.raises(RegistryUnavailableError):
+            await broken.titles_of_user(1)
+        await broken.close()

@@ -15,9 +15,10 @@ import pytest
 
 from adapters.memory.stores import InMemoryModelRegistry
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from domain.errors import RegistryUnavailableError
 from domain.model_version import DatasetStats, ModelVersion, TrainParams
 from domain.training_job import JobStatus, JobTrigger, TrainingJob, TrainMode
-from tests.contract.stores import ready
+from tests.contract.stores import ready, unusable
 
 T0 = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 PARIS = timezone(timedelta(hours=1))
@@ -141,3 +142,12 @@ async def test_a_failed_job_keeps_its_error_and_an_unset_activate(registry: Any)
     failed = job("j-2", activate=None, scheduled_at=None).start(T0).fail(T0, "interrupted by restart")
     await registry.save_job(failed)
     assert await registry.get_job("j-2") == failed
+
+
+async def test_an_unusable_database_is_registry_unavailable(db_url: str | None) -> None:
+    async with unusable(db_url, InMemoryModelRegistry, SqlAlchemyModelRegistry) as broken:
+        for call in (broken.list_versions, broken.list_jobs, broken.active_model_id):
+            with pytest.raises(RegistryUnavailableError):
+                await call()
+        with pytest.raises(RegistryUnavailableError):
+            await broken.add_version(version("m-1"))

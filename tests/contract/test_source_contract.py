@@ -30,12 +30,17 @@ async def make_source(db_url: str | None) -> AsyncIterator[Make]:
     """Builds a source holding the given rows (the `fill_source` arguments)."""
     engines: list[Any] = []
 
-    async def make(*rows: Any, rule: PositiveRule | None = None, **named: Any) -> InteractionSource:
+    async def make(
+        *rows: Any, rule: PositiveRule | None = None, popular_window_days: int = 30, **named: Any
+    ) -> InteractionSource:
+        rule = rule or PositiveRule()
         if db_url is None:
-            return memory_source(*rows, rule=rule or PositiveRule(), **named)
+            return memory_source(*rows, rule=rule, popular_window_days=popular_window_days, **named)
         await fill_source(db_url, *rows, **named)
         engines.append(create_source_engine(db_url))
-        return SqlAlchemyInteractionSource(engines[-1], rule or PositiveRule(), now=lambda: NOW)
+        return SqlAlchemyInteractionSource(
+            engines[-1], rule, popular_window_days=popular_window_days, now=lambda: NOW
+        )
 
     yield make
     for engine in engines:
@@ -109,6 +114,32 @@ async def test_popular_follows_the_configured_rule(make_source: Make) -> None:
 
     assert popular.title_ids == (2, 1, 4, 3, 5)
     assert popular.scores == (5.0, 3.0, 1.0, 0.0, 0.0)
+
+
+async def test_popular_uses_the_window_when_it_holds_200_titles(make_source: Make) -> None:
+    recent: list[Event] = [(1, title_id, "view", None, ago(2)) for title_id in range(1, 251)]
+    recent += [(u, 7, "view", None, ago(29.9)) for u in (2, 3)]
+    old: list[Event] = [(u, 300, "view", None, ago(31)) for u in range(1, 11)]
+    source = await make_source(active(range(1, 301)), recent + old)
+
+    popular = (await source.load_catalogue()).popular
+
+    assert len(popular) == 300
+    assert popular.title_ids[:3] == (7, 1, 2)
+    assert popular.scores[:2] == (3.0, 1.0)
+    assert popular.title_ids[250:] == tuple(range(251, 301))  # no positive in the window, id order
+    assert set(popular.scores[250:]) == {0.0}
+
+
+async def test_popular_falls_back_to_all_time(make_source: Make) -> None:
+    recent: list[Event] = [(1, title_id, "view", None, ago(2)) for title_id in range(1, 11)]
+    old: list[Event] = [(u, 300, "view", None, ago(90)) for u in range(1, 11)]
+    source = await make_source(active([*range(1, 11), 300]), recent + old, popular_window_days=120)
+
+    popular = (await source.load_catalogue()).popular
+
+    assert popular.title_ids == (300, *range(1, 11))  # fewer than 200 titles either way
+    assert popular.scores == (10.0, *[1.0] * 10)
 
 
 async def test_seen_titles_are_every_interaction_of_the_user(make_source: Make) -> None:

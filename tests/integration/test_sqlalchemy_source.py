@@ -1,4 +1,5 @@
-"""SqlAlchemyInteractionSource against small hand-written SQLite sources with the default schema."""
+"""SqlAlchemyInteractionSource against small hand-written SQLite sources with the default schema: what
+only this adapter does (the port's behaviour runs in `tests/contract/test_source_contract.py`)."""
 
 from __future__ import annotations
 
@@ -82,36 +83,6 @@ def source_for(engines: Callable[[str], AsyncEngine]) -> Callable[..., SqlAlchem
     return make
 
 
-async def test_popular_uses_the_window_when_it_holds_200_titles(
-    tmp_path: Path, source_for: Callable[..., Any]
-) -> None:
-    recent: list[Event] = [(1, title_id, "view", None, ago(2)) for title_id in range(1, 251)]
-    recent += [(u, 7, "view", None, ago(29.9)) for u in (2, 3)]
-    old: list[Event] = [(u, 300, "view", None, ago(31)) for u in range(1, 11)]
-    url = write_source(tmp_path / "s.db", active_titles(range(1, 301)), recent + old)
-
-    popular = (await source_for(url).load_catalogue()).popular
-
-    assert len(popular) == 300
-    assert popular.title_ids[:3] == (7, 1, 2)
-    assert popular.scores[:2] == (3.0, 1.0)
-    assert popular.title_ids[250:] == tuple(range(251, 301))  # no positive in the window, id order
-    assert set(popular.scores[250:]) == {0.0}
-
-
-async def test_popular_falls_back_to_all_time(tmp_path: Path, source_for: Callable[..., Any]) -> None:
-    recent: list[Event] = [(1, title_id, "view", None, ago(2)) for title_id in range(1, 11)]
-    old: list[Event] = [(u, 300, "view", None, ago(90)) for u in range(1, 11)]
-    url = write_source(tmp_path / "s.db", active_titles([*range(1, 11), 300]), recent + old)
-
-    popular = (await source_for(url).load_catalogue()).popular
-
-    assert popular.title_ids == (300, *range(1, 11))
-    assert popular.scores == (10.0, *[1.0] * 10)
-    windowed = await source_for(url, popular_window_days=120).load_catalogue()
-    assert windowed.popular.title_ids[0] == 300  # still all-time: fewer than 200 titles either way
-
-
 async def test_training_data_columns_and_dtypes(tmp_path: Path, source_for: Callable[..., Any]) -> None:
     events: list[Event] = [
         (1, 10, "rating", 4.5, "2026-11-27 08:30:00"),
@@ -174,31 +145,7 @@ async def test_unreadable_databases_raise_source_unavailable(
     assert "127.0.0.1" in str(caught.value)
 
 
-async def test_queries_can_be_replaced(tmp_path: Path, source_for: Callable[..., Any]) -> None:
-    events: list[Event] = [(1, 1, "view", None, ago(1)), (1, 2, "bookmark", None, ago(1))]
-    url = write_source(tmp_path / "s.db", active_titles([1, 2, 3]), events)
-    queries = {
-        "titles": "SELECT name, is_active, id FROM titles WHERE id >= 2 AND name <> 'a :b';",
-        "interactions": (
-            "SELECT i.created_at, i.user_id AS user_id, i.title_id, i.int_type, i.raw_score "
-            "FROM interactions AS i WHERE i.int_type <> 'view'"
-        ),
-    }
-    source = source_for(url, queries=queries)
-
-    catalogue = await source.load_catalogue()
-
-    assert catalogue.title_ids == frozenset({2, 3})
-    assert catalogue.popular.title_ids == (2, 3)
-    assert catalogue.popular.scores == (1.0, 0.0)
-    assert await source.seen_titles(1) == frozenset({2})
-    assert len((await source.load_training_data()).interactions) == 1
-
-
-async def test_bad_query_overrides_are_named(tmp_path: Path, source_for: Callable[..., Any]) -> None:
+async def test_an_unknown_query_name_is_named(tmp_path: Path, source_for: Callable[..., Any]) -> None:
     url = write_source(tmp_path / "s.db", active_titles([1]))
     with pytest.raises(InvalidArgumentError, match="watch_history"):
         source_for(url, queries={"watch_history": "SELECT 1"})
-    no_flag = source_for(url, queries={"titles": "SELECT id, name FROM titles"})
-    with pytest.raises(SourceUnavailableError, match=r"'titles'.*'is_active'"):
-        await no_flag.load_catalogue()

@@ -36,7 +36,8 @@ class InMemoryHotEventStore(HotEventStore):
 
     async def events_since(self, moment: datetime | None) -> list[Interaction]:
         self._check()
-        kept = [e for e in self.events if moment is None or e.created_at >= moment]
+        since = None if moment is None else in_utc(moment)  # naive: UTC, as the SQL store reads it
+        kept = [e for e in self.events if since is None or e.created_at >= since]
         return sorted(kept, key=lambda e: e.created_at)
 
     async def ping(self) -> None:

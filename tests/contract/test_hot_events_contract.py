@@ -66,6 +66,7 @@ async def test_events_since_a_moment_are_inclusive_and_oldest_first(store: Any) 
     assert [e.created_at for e in everything] == [T0 + timedelta(seconds=s) for s in (1, 2, 3, 4, 5)]
     assert [(e.user_id, e.title_id) for e in later] == [(1, 10), (BIG, BIG), (1, 10)]
     assert await store.events_since(T0 + timedelta(seconds=6)) == []
+    assert await store.events_since((T0 + timedelta(seconds=3)).replace(tzinfo=None)) == later  # naive: UTC
 
 
 async def test_concurrent_adds_all_return_committed(store: Any) -> None:

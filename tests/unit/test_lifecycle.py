@@ -10,8 +10,7 @@ import pytest
 
 from adapters.memory.scheduler import InMemoryJobScheduler
 from application.cancel_job import CancelJob
-from application.follow_active_model import FollowActiveModel
-from application.recover_jobs import INTERRUPTED, RecoverJobs
+from application.recover_jobs import INTERRUPTED
 from application.retention import ApplyRetention
 from application.run_daily_training import RunDailyTraining
 from application.run_scheduled_job import RunScheduledJob
@@ -155,7 +154,7 @@ async def test_recover_fails_running_and_returns_scheduled(world: World, jobs: J
     await asyncio.sleep(0.05)
     await world.registry.save_job(stuck)
     scheduled = await jobs.schedule.execute(TrainCommand(FAST, JobTrigger.SCHEDULED), FUTURE)
-    pending = await RecoverJobs(world.registry, world.ports.clock).execute()
+    pending = await world.recover.execute()
     assert [j.job_id for j in pending] == [scheduled.job_id]
     failed = world.registry.jobs[running.job_id]
     assert failed.status is JobStatus.FAILED and failed.error == INTERRUPTED
@@ -241,7 +240,7 @@ async def test_training_applies_retention(world: World) -> None:
 async def test_follower_switches_to_the_registry_active_version(world: World) -> None:
     first = await world.train.execute(TrainCommand(FAST))
     second = await world.train.execute(TrainCommand(FAST, activate=False))
-    follow = FollowActiveModel(world.registry, world.state, world.activate)
+    follow = world.follow
     assert await follow.execute() is False
     assert second.model_id is not None
     world.registry.active = second.model_id  # another process activated it
@@ -255,7 +254,7 @@ async def test_a_follower_that_cannot_load_the_new_version_keeps_serving_its_own
     assert second.model_id is not None
     del world.artifacts.bundles[second.model_id]  # its files are gone (or were never copied here)
     world.registry.active = second.model_id
-    follow = FollowActiveModel(world.registry, world.state, world.activate)
+    follow = world.follow
 
     assert await follow.execute() is False
     assert world.state.model_id == first.model_id

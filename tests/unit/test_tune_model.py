@@ -22,8 +22,9 @@ BUDGET = TuneBudget(n_trials=3, timeout_seconds=60)
 
 
 @pytest.fixture
-def tuner() -> FakeTuner:
-    return FakeTuner(values=(0.1, 0.3, 0.2), epochs=2)
+def tuner(world: World) -> FakeTuner:
+    world.tuner.values, world.tuner.epochs = (0.1, 0.3, 0.2), 2
+    return world.tuner
 
 
 def cancel_job(world: World) -> CancelJob:
@@ -31,8 +32,8 @@ def cancel_job(world: World) -> CancelJob:
 
 
 @pytest.fixture
-def tune(world: World, tuner: FakeTuner) -> TuneModel:
-    return TuneModel(world.runner, world.pipeline, world.source, tuner)
+def tune(world: World) -> TuneModel:
+    return world.tune
 
 
 async def finished(world: World, job_id: str) -> TrainingJob:

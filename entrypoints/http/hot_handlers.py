@@ -28,11 +28,12 @@ BoundRoutes = Sequence[tuple[HotRoute, UseCase]]
 
 
 def _parameter(param: Param) -> inspect.Parameter:
-    annotation = Annotated[
-        param.kind, QueryParameter(ge=param.ge, le=param.le, description=param.description)
-    ]
+    query = QueryParameter(ge=param.ge, le=param.le, description=param.description)
+    annotation = Annotated[param.kind, query]  # type: ignore[name-defined]  # built at run time
     default = inspect.Parameter.empty if param.default is REQUIRED else param.default
-    return inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+    return inspect.Parameter(
+        param.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
 
 
 def litestar_handler(route: HotRoute, use_case: UseCase) -> HTTPRouteHandler:

@@ -54,4 +54,3 @@ def with_request_ids(app: ASGIApp) -> ASGIApp:
             request_ids.leave(token)
 
     return middleware
-

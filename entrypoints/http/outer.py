@@ -32,7 +32,9 @@ class ServiceApp:
 
     __slots__ = ("_app", "litestar")
 
-    def __init__(self, litestar: Litestar, inner: ASGIApp, wrappers: Sequence[Wrapper] = CROSS_CUTTING) -> None:
+    def __init__(
+        self, litestar: Litestar, inner: ASGIApp, wrappers: Sequence[Wrapper] = CROSS_CUTTING
+    ) -> None:
         app = inner
         for wrap in reversed(wrappers):
             app = wrap(app)

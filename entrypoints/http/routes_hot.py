@@ -1,9 +1,9 @@
 """Hot interactions sent as JSON: `POST /rec/hot/interact` -> 202 once the event is stored durably.
 
-Registered with the table's routes (`hot_handlers.hot_router`: Litestar wants the methods of one
-path in one registration). The GET form is a route of the hot-route table; this body has the same fields (names, types and
+The GET form is a route of the hot-route table; this body has the same fields (names, types and
 defaults from the table; no query-string bounds, as the use case validates the event), the same
-command, status, description and answer.
+command, status, description and answer. It is registered with the table's routes
+(`hot_handlers.hot_router`): Litestar wants the methods of one path in one registration.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from entrypoints.http.hot_routes import HOT_INTERACTION, REQUIRED, Accepted
 
 HotInteraction: type[msgspec.Struct] = msgspec.defstruct(
     "HotInteraction",
-    [(p.name, p.kind) if p.default is REQUIRED else (p.name, p.kind, p.default) for p in HOT_INTERACTION.params],
+    [
+        (p.name, p.kind) if p.default is REQUIRED else (p.name, p.kind, p.default)
+        for p in HOT_INTERACTION.params
+    ],
     forbid_unknown_fields=True,
     module=__name__,
 )
@@ -36,4 +39,5 @@ async def interact_post(
     data: JSONBody[HotInteraction],  # type: ignore[valid-type]  # a struct made from the table
 ) -> Accepted:
     command = HOT_INTERACTION.command(**msgspec.structs.asdict(data))
-    return HOT_INTERACTION.body(await record_interaction.execute(command))  # type: ignore[return-value]
+    await record_interaction.execute(command)
+    return Accepted(True)

@@ -50,30 +50,37 @@ def plain_query(query_string: bytes, keys: frozenset[str]) -> dict[str, str] | N
     return params
 
 
-def command_of(route: HotRoute, params: dict[str, str]) -> Any:
-    """The use case's command for plain `params`, or None when Litestar should answer instead."""
-    values: dict[str, Any] = {}
-    for param in route.params:
-        raw = params.get(param.name)
-        if raw is None:
-            if param.default is REQUIRED:
+def command_reader(route: HotRoute) -> Callable[[dict[str, str]], Any]:
+    """What reads the use case's command from plain parameters, or None when Litestar should answer."""
+    fields = tuple((param.name, param.plain, param.default) for param in route.params)
+    command = route.command
+
+    def read(params: dict[str, str]) -> Any:
+        values = []
+        for name, plain, default in fields:
+            raw = params.get(name)
+            if raw is None:
+                if default is REQUIRED:
+                    return None
+                values.append(default)
+                continue
+            value = plain(raw)
+            if value is None:
                 return None
-            values[param.name] = param.default
-            continue
-        value = param.plain(raw)
-        if value is None:
+            values.append(value)
+        try:
+            return command(*values)
+        except InvalidArgumentError:  # Litestar's handler raises it again and answers with its path
             return None
-        values[param.name] = value
-    try:
-        return route.command(**values)
-    except InvalidArgumentError:  # Litestar's handler raises it again and answers with its path
-        return None
+
+    return read
 
 
 @dataclass(frozen=True, slots=True)
 class _Dispatch:
     route: HotRoute
     keys: frozenset[str]
+    read: Callable[[dict[str, str]], Any]
     answer: Callable[[Any], Awaitable[bytes]]  # the JSON body of the use case's answer to a command
 
 
@@ -81,7 +88,7 @@ def _dispatch(route: HotRoute, use_case: UseCase) -> _Dispatch:
     async def answer(command: Any) -> bytes:
         return _encode(route.body(await use_case.execute(command)))
 
-    return _Dispatch(route, frozenset(param.name for param in route.params), answer)
+    return _Dispatch(route, frozenset(param.name for param in route.params), command_reader(route), answer)
 
 
 def with_fast_path(app: ASGIApp, bound: BoundRoutes) -> ASGIApp:
@@ -97,7 +104,7 @@ def with_fast_path(app: ASGIApp, bound: BoundRoutes) -> ASGIApp:
             and not scope.get("root_path")
         ):
             params = plain_query(scope["query_string"], dispatch.keys)
-            command = None if params is None else command_of(dispatch.route, params)
+            command = None if params is None else dispatch.read(params)
             if command is not None:
                 await _answer(dispatch, command, scope["path"], send)
                 return

@@ -39,8 +39,11 @@ def _parameter(param: Param) -> inspect.Parameter:
 def litestar_handler(route: HotRoute, use_case: UseCase) -> HTTPRouteHandler:
     """The GET handler of `route`: Litestar parses the query, the table builds the command."""
 
+    names = tuple(param.name for param in route.params)
+
     async def handler(**params: Any) -> Any:
-        return route.body(await use_case.execute(route.command(**params)))
+        command = route.command(*(params[name] for name in names))
+        return route.body(await use_case.execute(command))
 
     parameters = [_parameter(param) for param in route.params]
     handler.__name__ = handler.__qualname__ = route.name

@@ -48,9 +48,9 @@ class Accepted(msgspec.Struct):
 
 @dataclass(frozen=True, slots=True)
 class HotRoute:
-    """One GET route. `command` turns the parsed parameters (by name) into the use case's query or
-    command and may raise the error tree's `InvalidArgumentError`; `body` turns its result into
-    the response body."""
+    """One GET route. `command` turns the parsed parameters (in the order of `params`) into the use
+    case's query or command and may raise the error tree's `InvalidArgumentError`; `body` turns its
+    result into the response body."""
 
     name: str  # the handler's name, which Litestar's OpenAPI operationId is made from
     paths: tuple[str, ...]

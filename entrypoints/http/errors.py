@@ -52,10 +52,18 @@ def _validation_detail(exc: ValidationException) -> str:
     return "; ".join(parts) or (exc.detail or "the request is invalid")
 
 
+def nested_too_deeply(exc: Exception) -> bool:
+    """msgspec refuses JSON nested past the interpreter's recursion limit with a RecursionError of
+    its own wording, raised while Litestar decodes a request body: bad input, not a fault."""
+    return isinstance(exc, RecursionError) and "while deserializing" in str(exc)
+
+
 def error_answer(exc: Exception, path: str) -> tuple[int, ErrorBody]:
     """The status and body that answer `exc` (an unexpected one is logged with the request id)."""
     if isinstance(exc, TrainingAlreadyRunningError):
         return 409, ErrorBody("conflict", str(exc), job_id=exc.job_id)
+    if nested_too_deeply(exc):
+        return 400, ErrorBody("invalid_argument", "the JSON body is nested too deeply")
     for kind, status, code in ERROR_TABLE:
         if isinstance(exc, kind):
             return status, ErrorBody(code, str(exc))

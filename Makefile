@@ -49,9 +49,11 @@ format: install
 	$(BIN)/ruff check --fix .
 
 serve-http: install  ## production REST server, configured only by the environment
-	$(BIN)/granian --interface asgi --factory --workers 1 \
+	@# the head limits (entrypoints/http/head_limits.py): the app refuses past them with 431 and the
+	@# error body; Granian's own buffer (twice the limit) stops anything far larger unread
+	$(BIN)/granian --interface asgi --factory --workers 1 --http1-buffer-size 131072 \
 		--host "$${REC_HTTP_HOST:-0.0.0.0}" --port "$${REC_HTTP_PORT:-8000}" \
-		entrypoints.http.app:create_app_from_env
+		entrypoints.http.head_limits:create_limited_app_from_env
 
 serve-grpc: install  ## production gRPC server (REC_GRPC_PORT), configured only by the environment
 	$(BIN)/python -m entrypoints.cli serve-grpc

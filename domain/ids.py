@@ -22,8 +22,8 @@ def shown(value: object) -> str:
 def ascii_integer(text: str, max_digits: int) -> int | None:
     """`text` as a non-negative integer when it is ASCII digits (an optional `+`, surrounding spaces
     and leading zeros allowed) with at most `max_digits` significant ones; None otherwise. Other
-    scripts' digits (`²`, `١`, `１`) and digit strings past the limit are refused here, before
-    `int()` could accept them or raise past its own digit limit."""
+    scripts' digits (superscripts, Arabic-Indic, fullwidth) and digit strings past the limit are
+    refused here, before `int()` could accept them or raise past its own digit limit."""
     digits = text.strip(" \t").removeprefix("+")
     if not digits or not digits.isascii() or not digits.isdigit():
         return None

@@ -19,6 +19,7 @@ import uvicorn
 from entrypoints.container import Container
 from entrypoints.grpc.server import GrpcService
 from entrypoints.http.app import create_app
+from entrypoints.http.uvicorn_protocol import LimitedHttpToolsProtocol
 from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
 
@@ -58,6 +59,7 @@ def _http_server(container: Container, host: str, port: int) -> _QuietServer:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS),
+        http=LimitedHttpToolsProtocol,  # the head limits, refused with the error body
     )
     return _QuietServer(config)
 

@@ -14,12 +14,9 @@ from domain.blacklist import BlacklistEntry
 from domain.ids import MAX_ID, parse_id
 from entrypoints.http.auth import admin_guard
 
-
 # Read as text and parsed by the domain's id rule: Litestar's `int` path converter takes any
 # script's digits (`١٢` is 12) and answers 404 for a number past int()'s digit limit.
-TitlePath = Annotated[
-    str, PathParameter(pattern="^[0-9]{1,19}$", description=f"Title id, 1..{MAX_ID}")
-]
+TitlePath = Annotated[str, PathParameter(pattern="^[0-9]{1,19}$", description=f"Title id, 1..{MAX_ID}")]
 
 
 class BlacklistEntryBody(msgspec.Struct):

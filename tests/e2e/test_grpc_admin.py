@@ -155,6 +155,7 @@ async def test_loopback_clients_of_every_spelling_may_train_without_a_token(  # 
 ) -> None:
     # The server listens on every interface, as `serve` does; the client names it as the seed does.
     async with serve_fake(Settings(data_dir=tmp_path, train_cron="off"), host="[::]") as served:
-        async with grpc.aio.insecure_channel(f"{client_host}:{served.service.port}") as channel:
+        channel = grpc.aio.insecure_channel(f"{client_host}:{served.service.port}")
+        async with channel:
             job = await pb_grpc.RecommenderStub(channel).TrainModel(pb.TrainRequest(epochs=2))
     assert job.status == "succeeded" and job.model_id

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (digits of other scripts are the point)
 """Ids and list sizes: ASCII digits only, and no digit string long enough to reach int()'s limit."""
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -77,15 +78,18 @@ async def served(server: str, data_dir: Path) -> AsyncIterator[Running]:
             argv = [sys.executable, "-m", "entrypoints.cli", "serve"]
         else:
             argv = ["sh", "-c", serve_http_command()]
-        process = await asyncio.create_subprocess_exec(*argv, cwd=REPO, env=env, stdout=sink, stderr=sink)
+        # A session of its own: Granian's worker is a child process, and must go with it.
+        process = await asyncio.create_subprocess_exec(
+            *argv, cwd=REPO, env=env, stdout=sink, stderr=sink, start_new_session=True
+        )
     running = Running(server, process, http_port, grpc_port, log)
     try:
         await _wait_until_ready(running)
         yield running
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
 
 
 async def _wait_until_ready(running: Running) -> None:

@@ -74,7 +74,8 @@ async def test_an_oversized_head_is_431_with_the_error_body(
 @pytest.mark.asyncio(loop_scope="module")
 async def test_too_many_or_far_too_large_headers_are_431(server: Running, extra: bytes) -> None:
     # Past the servers' own cut-off Granian (hyper) answers a bare 431; uvicorn's is ours, with the body.
-    # A server that refuses a head past its buffer unread closes the connection, and the reset can discard the 431.
+    # A server that stops reading a head this large closes the connection with bytes unread, and
+    # the reset that follows can discard its 431.
     status, answer_headers, body = await raw_exchange(server.http_port, BASE + extra + b"\r\n")
     assert status == 431 or (status == RESET and len(extra) > SERVER_HEAD_BUFFER)
     if body or answer_headers.get("content-type") == "application/json":

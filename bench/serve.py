@@ -143,7 +143,7 @@ def start_all(servers: sp.Servers, root: Path | None) -> dict[str, sp.Server]:
     grpc_service = [sys.executable, "-m", "entrypoints.cli", "serve-grpc"]
     return {
         "service": servers.start(
-            "service", sp.granian("entrypoints.http.app:create_app_from_env"), root=root
+            "service", sp.granian("entrypoints.http.head_limits:create_limited_app_from_env"), root=root
         ),
         "grpc": servers.start("service-grpc", grpc_service, "grpc", root=root),
         "bare-granian": servers.start("bare-granian", sp.granian(bare)),

@@ -19,6 +19,7 @@ import uvicorn
 from entrypoints.container import Container
 from entrypoints.grpc.server import GrpcService
 from entrypoints.http.app import create_app
+from entrypoints.http.uvicorn_protocol import LimitedHttpToolsProtocol
 from entrypoints.settings import Settings
 
 log = structlog.get_logger("serve")
@@ -57,6 +58,7 @@ def _http_server(container: Container, host: str, port: int) -> _QuietServer:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS),
+        http=LimitedHttpToolsProtocol,  # the head limits, refused with the error body
     )
     return _QuietServer(config)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import unquote
 
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import InteractionCommand, RecordInteraction
@@ -25,11 +26,12 @@ from protos import recommendations_pb2_grpc as pb_grpc
 
 
 def peer_host(peer: str) -> str | None:
-    """The address part of a gRPC peer: `ipv4:127.0.0.1:5000` or `ipv6:[::1]:5000`; None otherwise."""
+    """The address part of a gRPC peer: `ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000` or, as grpc.aio
+    reports it, URL-encoded `ipv6:%5B::1%5D:5000`; None for other kinds."""
     kind, _, address = peer.partition(":")
     if kind not in ("ipv4", "ipv6"):
         return None  # e.g. `unix:/run/rec.sock`: not a loopback IP address
-    host, _, _port = address.rpartition(":")
+    host, _, _port = unquote(address).rpartition(":")
     return host.strip("[]") or None
 
 

@@ -61,7 +61,12 @@ def parse_scheduled_at(value: str, zone: tzinfo) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # the calendar's ends: 9999-12-31T23:59:59-12:00 is past year 9999 in UTC
+        raise InvalidArgumentError(
+            f"scheduled_at is outside the years 1..9999 in UTC, got {value!r}"
+        ) from None
 
 
 async def _schedule(

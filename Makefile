@@ -41,7 +41,7 @@ test: install  ## the whole suite (integration tests need MariaDB and Redis; und
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain application adapters entrypoints bench
+	$(BIN)/mypy domain application adapters tools entrypoints bench
 	$(BIN)/lint-imports
 
 format: install

@@ -1,0 +1,90 @@
+"""Seen pairs as compressed sparse rows: sorted user ids, offsets into one array of title ids.
+
+Each array is int32 while its values fit, else int64: per pair one title id, per user an id and an
+offset, so at most 16 bytes per pair even with one pair per user (large ids: 8 bytes per pair more
+at worst). Titles are sorted and distinct within each user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Ints = npt.NDArray[np.int64]
+IdArray = npt.NDArray[np.int32] | npt.NDArray[np.int64]
+INT32_MAX = 2**31 - 1
+ID_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class SeenRows:
+    users: IdArray  # ascending, distinct
+    offsets: IdArray  # len(users) + 1; the titles of users[i] are titles[offsets[i]:offsets[i + 1]]
+    titles: IdArray
+
+    @classmethod
+    def empty(cls) -> SeenRows:
+        return cls(np.empty(0, np.int32), np.zeros(1, np.int32), np.empty(0, np.int32))
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.titles)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.users.nbytes + self.offsets.nbytes + self.titles.nbytes)
+
+    def titles_of(self, user_id: int) -> IdArray:
+        """The user's titles (a view; empty for an unknown user)."""
+        users = self.users
+        if not 0 < user_id <= _largest(users):
+            return self.titles[:0]
+        row = int(users.searchsorted(user_id))  # the method and .item(): cheaper than np.searchsorted
+        if row == len(users) or users.item(row) != user_id:
+            return self.titles[:0]
+        return self.titles[self.offsets.item(row) : self.offsets.item(row + 1)]
+
+    def contains(self, user_id: int, title_id: int) -> bool:
+        titles = self.titles_of(user_id)
+        if not len(titles) or not 0 < title_id <= _largest(titles):
+            return False
+        at = int(titles.searchsorted(title_id))
+        return at < len(titles) and titles.item(at) == title_id
+
+
+def merged(rows: SeenRows, user_ids: npt.ArrayLike, title_ids: npt.ArrayLike) -> SeenRows:
+    """`rows` with the pairs (user_ids[i], title_ids[i]) added (repeats and known pairs are harmless).
+
+    One sort of every pair: run it off the event loop for large arrays (numpy releases the GIL).
+    """
+    new_users = np.asarray(user_ids, dtype=np.int64)
+    new_titles = np.asarray(title_ids, dtype=np.int64)
+    if not len(new_users):
+        return rows
+    users = np.concatenate([np.repeat(rows.users.astype(np.int64), np.diff(rows.offsets)), new_users])
+    titles = np.concatenate([rows.titles.astype(np.int64), new_titles])
+    del new_users, new_titles
+    order = np.lexsort((titles, users))
+    users, titles = users[order], titles[order]
+    del order
+    distinct = np.empty(len(users), dtype=bool)
+    distinct[0] = True
+    np.not_equal(users[1:], users[:-1], out=distinct[1:])
+    starts_mask = distinct.copy()
+    distinct[1:] |= titles[1:] != titles[:-1]
+    users, titles, starts_mask = users[distinct], titles[distinct], starts_mask[distinct]
+    starts = np.flatnonzero(starts_mask)
+    offsets = np.append(starts, len(titles))
+    return SeenRows(_narrowed(users[starts]), _narrowed(offsets), _narrowed(titles))
+
+
+def _narrowed(values: Ints) -> IdArray:
+    if len(values) and 0 <= values.min() and values.max() <= INT32_MAX:
+        return values.astype(np.int32)
+    return values.astype(np.int64)
+
+
+def _largest(values: IdArray) -> int:
+    return INT32_MAX if values.dtype == np.int32 else ID_MAX

@@ -18,6 +18,7 @@ from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.seen_index.numpy_index import NumpySeenIndex
 from adapters.source.hot_event_merger import SourceTablesEventMerger
 from adapters.source.queries import load_query_file
 from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
@@ -29,11 +30,12 @@ from application.add_new_titles import AddNewTitles
 from application.blacklist_admin import BlacklistAdmin
 from application.check_health import CheckHealth
 from application.follow_active_model import FollowActiveModel
+from application.follow_source_interactions import FollowSourceInteractions
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
 from application.model_views import JobQueries, ModelQueries
-from application.ports import FeatureSource
+from application.ports import FeatureSource, SeenIndex
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
@@ -69,6 +71,11 @@ def _features(
     if hasattr(source, "user_features") and hasattr(source, "title_features"):
         return cast(FeatureSource, source)
     return SqlAlchemyFeatureSource(engine(), queries())
+
+
+def _serving_index(settings: Settings, index: SeenIndex) -> SeenIndex | None:
+    """The index that answers "seen" on a miss: none with REC_SEEN_FROM=source (version 1's reads)."""
+    return index if settings.seen_from == "memory" else None
 
 
 def _cache(settings: Settings) -> CoalescingCache:
@@ -113,6 +120,10 @@ class Container(containers.DeclarativeContainer):
         SourceWithHotEvents, source, hot_events, event_merger, settings.provided.hot_events_in_source
     )
     hot_seen = providers.Singleton(HotSeen, hot_events)
+    # Every user's seen titles in memory; recent additions kept as long as a cached list lives.
+    seen_index = providers.Singleton(NumpySeenIndex, settings.provided.cache_ttl_seconds)
+    serving_index = providers.Singleton(_serving_index, settings, seen_index)
+    follow_source_interactions = providers.Singleton(FollowSourceInteractions, source, seen_index, hot_events)
     features = providers.Singleton(
         _features, source, source_engine.provider, providers.Singleton(_source_queries, settings).provider
     )
@@ -134,10 +145,12 @@ class Container(containers.DeclarativeContainer):
     )
     recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
     follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
-    recommend_for_user = providers.Singleton(RecommendForUser, state, source, cache, hot_seen, features)
+    recommend_for_user = providers.Singleton(
+        RecommendForUser, state, source, cache, hot_seen, features, serving_index
+    )
     relevant_titles = providers.Singleton(RelevantTitles, state, cache, features)
     record_interaction = providers.Singleton(
-        RecordInteraction, rule, hot_events, hot_seen, state, features, cache, clock
+        RecordInteraction, rule, hot_events, hot_seen, state, features, cache, clock, serving_index
     )
     blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state)
     add_new_titles = providers.Singleton(AddNewTitles, state, features)

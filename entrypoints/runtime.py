@@ -38,6 +38,8 @@ class ServiceRuntime:
         await self._refresh_once()
         self._tasks.append(asyncio.create_task(self._refresh_loop()))
         self._tasks.append(asyncio.create_task(self._follow_loop()))
+        if settings.seen_from == "memory":
+            self._tasks.append(asyncio.create_task(self._tail_loop(settings.source_tail_seconds)))
         if settings.train_cron == "off":
             log.info("training_process_off", detail="REC_TRAIN_CRON=off: this process follows the registry")
             return
@@ -109,6 +111,16 @@ class ServiceRuntime:
                 await follow.execute()
             except RecommenderError as exc:
                 log.warning("follow_active_failed", error=str(exc))
+
+    async def _tail_loop(self, seconds: float) -> None:
+        """The seen index: built by the first step that reads the source, then kept current."""
+        tail = self._c.follow_source_interactions()
+        while True:
+            try:
+                await tail.execute()
+            except RecommenderError as exc:
+                log.warning("source_tail_failed", error=str(exc))
+            await asyncio.sleep(seconds)
 
     async def stop(self) -> None:
         if self._scheduler_started:

@@ -81,7 +81,7 @@ def merged(rows: SeenRows, user_ids: npt.ArrayLike, title_ids: npt.ArrayLike) ->
 
 
 def _narrowed(values: Ints) -> IdArray:
-    if len(values) and 0 <= values.min() and values.max() <= INT32_MAX:
+    if not len(values) or (values.min() >= 0 and values.max() <= INT32_MAX):
         return values.astype(np.int32)
     return values.astype(np.int64)
 

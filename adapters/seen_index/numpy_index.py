@@ -120,7 +120,8 @@ class NumpySeenIndex(SeenIndex):
         for start in range(0, len(users), BATCH_ROWS):
             if start:
                 await asyncio.sleep(0)  # a batch after an outage may be large: let requests in
-            for user_id, title_id in zip(users[start : start + BATCH_ROWS], titles[start : start + BATCH_ROWS], strict=True):
+            chunk = slice(start, start + BATCH_ROWS)
+            for user_id, title_id in zip(users[chunk], titles[chunk], strict=True):
                 if not self._holds(user_id, title_id):
                     self.add(user_id, title_id)
                     added += 1
@@ -151,7 +152,9 @@ class NumpySeenIndex(SeenIndex):
     def _remember(self, user_id: int, title_id: int) -> None:
         now = self._clock()
         entry = self._recent.pop(user_id, None)
-        titles = entry[1] | {title_id} if entry is not None and now - entry[0] <= self._recent_seconds else frozenset({title_id})
+        titles = frozenset({title_id})
+        if entry is not None and now - entry[0] <= self._recent_seconds:
+            titles |= entry[1]
         self._recent[user_id] = (now, titles)  # newest last: pruning pops from the front
         while len(self._recent) > self._max_recent_users:
             self._recent.popitem(last=False)

@@ -78,7 +78,7 @@ async def running_stack(settings: Settings) -> AsyncIterator[FakeStack]:
 async def index_ready(container: Container, seconds: float = 10.0) -> None:
     """Wait for the runtime's first full read into the seen index (misses read the source before)."""
     async with asyncio.timeout(seconds):
-        while not container.seen_index().ready:
+        while not container.seen_index().ready:  # noqa: ASYNC110 - the index has no event to await
             await asyncio.sleep(0.01)
 
 

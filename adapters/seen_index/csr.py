@@ -7,7 +7,8 @@ at worst). Titles are sorted and distinct within each user.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +16,6 @@ import numpy.typing as npt
 Ints = npt.NDArray[np.int64]
 IdArray = npt.NDArray[np.int32] | npt.NDArray[np.int64]
 INT32_MAX = 2**31 - 1
-ID_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,14 @@ class SeenRows:
     users: IdArray  # ascending, distinct
     offsets: IdArray  # len(users) + 1; the titles of users[i] are titles[offsets[i]:offsets[i + 1]]
     titles: IdArray
+    # Lookups bisect memoryviews of the same buffers: a numpy call per scalar costs more than the search.
+    _users: memoryview = field(init=False, repr=False, compare=False)
+    _offsets: memoryview = field(init=False, repr=False, compare=False)
+    _titles: memoryview = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("users", "offsets", "titles"):
+            object.__setattr__(self, f"_{name}", memoryview(np.ascontiguousarray(getattr(self, name))))
 
     @classmethod
     def empty(cls) -> SeenRows:
@@ -36,22 +44,24 @@ class SeenRows:
     def nbytes(self) -> int:
         return int(self.users.nbytes + self.offsets.nbytes + self.titles.nbytes)
 
-    def titles_of(self, user_id: int) -> IdArray:
-        """The user's titles (a view; empty for an unknown user)."""
-        users = self.users
-        if not 0 < user_id <= _largest(users):
-            return self.titles[:0]
-        row = int(users.searchsorted(user_id))  # the method and .item(): cheaper than np.searchsorted
-        if row == len(users) or users.item(row) != user_id:
-            return self.titles[:0]
-        return self.titles[self.offsets.item(row) : self.offsets.item(row + 1)]
+    def titles_of(self, user_id: int) -> list[int]:
+        """The user's titles, ascending (empty for an unknown user)."""
+        span = self._span(user_id)
+        return [] if span is None else self._titles[span[0] : span[1]].tolist()
 
     def contains(self, user_id: int, title_id: int) -> bool:
-        titles = self.titles_of(user_id)
-        if not len(titles) or not 0 < title_id <= _largest(titles):
+        span = self._span(user_id)
+        if span is None:
             return False
-        at = int(titles.searchsorted(title_id))
-        return at < len(titles) and titles.item(at) == title_id
+        at = bisect_left(self._titles, title_id, span[0], span[1])
+        return at < span[1] and self._titles[at] == title_id
+
+    def _span(self, user_id: int) -> tuple[int, int] | None:
+        users = self._users
+        row = bisect_left(users, user_id)
+        if row == len(users) or users[row] != user_id:
+            return None
+        return self._offsets[row], self._offsets[row + 1]
 
 
 def merged(rows: SeenRows, user_ids: npt.ArrayLike, title_ids: npt.ArrayLike) -> SeenRows:
@@ -84,7 +94,3 @@ def _narrowed(values: Ints) -> IdArray:
     if not len(values) or (values.min() >= 0 and values.max() <= INT32_MAX):
         return values.astype(np.int32)
     return values.astype(np.int64)
-
-
-def _largest(values: IdArray) -> int:
-    return INT32_MAX if values.dtype == np.int32 else ID_MAX

@@ -78,8 +78,8 @@ class NumpySeenIndex(SeenIndex):
         found = self._rows.titles_of(user_id)
         extra, merging = self._delta.get(user_id), self._merging.get(user_id)
         if extra is None and merging is None:
-            return frozenset(found.tolist()) if len(found) else _NONE
-        titles = set(found.tolist())
+            return frozenset(found) if found else _NONE
+        titles = set(found)
         titles.update(extra or (), merging or ())
         return frozenset(titles)
 

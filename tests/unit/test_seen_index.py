@@ -35,19 +35,18 @@ def test_merged_rows_hold_every_distinct_pair_sorted_per_user() -> None:
     assert rows.users.tolist() == sorted(expected)
     assert rows.n_pairs == sum(len(v) for v in expected.values())
     for user, wanted in expected.items():
-        found = rows.titles_of(user)
-        assert found.tolist() == sorted(wanted)
+        assert rows.titles_of(user) == sorted(wanted)
         assert rows.contains(user, min(wanted)) and not rows.contains(user, 401)
-    assert len(rows.titles_of(301)) == 0 and len(rows.titles_of(0)) == 0 and len(rows.titles_of(2**64)) == 0
+    assert rows.titles_of(301) == rows.titles_of(0) == rows.titles_of(2**64) == [] == rows.titles_of(-1)
 
 
 def test_large_title_ids_widen_the_title_array() -> None:
     rows = merged(SeenRows.empty(), [1, 1], [5, 2**40])
-    assert rows.titles.dtype == np.int64 and rows.titles_of(1).tolist() == [5, 2**40]
+    assert rows.titles.dtype == np.int64 and rows.titles_of(1) == [5, 2**40]
     assert merged(SeenRows.empty(), [1], [5]).titles.dtype == np.int32
     wide = merged(SeenRows.empty(), [3, 2**40], [5, 6])
-    assert wide.users.dtype == np.int64 and wide.titles_of(2**40).tolist() == [6]
-    assert wide.titles_of(3).tolist() == [5] and not wide.contains(3, 2**40)
+    assert wide.users.dtype == np.int64 and wide.titles_of(2**40) == [6]
+    assert wide.titles_of(3) == [5] and not wide.contains(3, 2**40) and not wide.contains(3, 2**70)
 
 
 async def test_a_full_load_makes_the_index_ready_and_sets_the_watermark() -> None:

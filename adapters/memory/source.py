@@ -33,6 +33,7 @@ class InMemoryTrainingData:
 class InMemoryPairs:
     user_ids: tuple[int, ...]
     title_ids: tuple[int, ...]
+    created_us: tuple[int, ...]
     newest: datetime | None
 
 
@@ -88,7 +89,8 @@ class InMemoryInteractionSource(InteractionSource, InteractionTail, FeatureSourc
         self._check()
         rows = [i for i in self.interactions if since is None or i.created_at >= since]
         newest = max((i.created_at for i in rows), default=None)
-        return InMemoryPairs(tuple(i.user_id for i in rows), tuple(i.title_id for i in rows), newest)
+        stamps = tuple(int(i.created_at.timestamp() * 1_000_000) for i in rows)
+        return InMemoryPairs(tuple(i.user_id for i in rows), tuple(i.title_id for i in rows), stamps, newest)
 
     async def ping(self) -> None:
         self._check()

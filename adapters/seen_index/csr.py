@@ -16,6 +16,7 @@ import numpy.typing as npt
 Ints = npt.NDArray[np.int64]
 IdArray = npt.NDArray[np.int32] | npt.NDArray[np.int64]
 INT32_MAX = 2**31 - 1
+UINT32_MAX = 2**32 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,7 @@ class SeenRows:
 
     def __post_init__(self) -> None:
         for name in ("users", "offsets", "titles"):
-            object.__setattr__(self, f"_{name}", memoryview(np.ascontiguousarray(getattr(self, name))))
+            object.__setattr__(self, f"_{name}", np.ascontiguousarray(getattr(self, name)).data)
 
     @classmethod
     def empty(cls) -> SeenRows:
@@ -76,9 +77,12 @@ def merged(rows: SeenRows, user_ids: npt.ArrayLike, title_ids: npt.ArrayLike) ->
     users = np.concatenate([np.repeat(rows.users.astype(np.int64), np.diff(rows.offsets)), new_users])
     titles = np.concatenate([rows.titles.astype(np.int64), new_titles])
     del new_users, new_titles
-    order = np.lexsort((titles, users))
-    users, titles = users[order], titles[order]
-    del order
+    if _packable(users, titles):
+        users, titles = _sorted_packed(users, titles)
+    else:
+        order = np.lexsort((titles, users))
+        users, titles = users[order], titles[order]
+        del order
     distinct = np.empty(len(users), dtype=bool)
     distinct[0] = True
     np.not_equal(users[1:], users[:-1], out=distinct[1:])
@@ -88,6 +92,18 @@ def merged(rows: SeenRows, user_ids: npt.ArrayLike, title_ids: npt.ArrayLike) ->
     starts = np.flatnonzero(starts_mask)
     offsets = np.append(starts, len(titles))
     return SeenRows(_narrowed(users[starts]), _narrowed(offsets), _narrowed(titles))
+
+
+def _packable(users: Ints, titles: Ints) -> bool:
+    return bool(users.max() <= INT32_MAX and titles.min() >= 0 and titles.max() <= UINT32_MAX)
+
+
+def _sorted_packed(users: Ints, titles: Ints) -> tuple[Ints, Ints]:
+    """Both sorted by (user, title) with one sort of int64 keys ``user << 32 | title`` (ids small
+    enough): several times quicker than `lexsort` and its two gathers."""
+    keys = (users << 32) | titles
+    keys.sort()
+    return keys >> 32, keys & UINT32_MAX
 
 
 def _narrowed(values: Ints) -> IdArray:

@@ -7,7 +7,9 @@ last merge. The tail's batches and hot events go into the delta; when it holds m
 merged the same way, straight from its arrays.
 
 Pairs that joined lately are also kept per user for `recent_seconds` (the cache's TTL): a list
-cached before they joined may still hold them, so reads filter them out of cached lists.
+cached before they joined may still hold them, so reads filter them out of cached lists. After a
+restart, the pairs of the full read created within that window count as recent too (a shared
+cache may hold lists computed before they were written).
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from datetime import datetime
 
 import numpy as np
 
-from adapters.seen_index.csr import SeenRows, merged
+from adapters.seen_index.csr import Ints, SeenRows, merged
 from application.ports import SeenIndex, SeenPairs
 
 MIN_DELTA_PAIRS = 50_000
 DELTA_SHARE = 64  # the delta (about 70 bytes a pair in sets) stays near 1/64 of the arrays' pairs
 BATCH_ROWS = 10_000  # a large tail batch yields to the event loop between chunks of this size
 MAX_RECENT_USERS = 100_000
+MAX_LATE_ROWS = 200_000  # rows of a full read marked recent at most (the newest)
 _NONE: frozenset[int] = frozenset()
 
 
@@ -38,6 +41,7 @@ class NumpySeenIndex(SeenIndex):
         min_delta_pairs: int = MIN_DELTA_PAIRS,
         max_recent_users: int = MAX_RECENT_USERS,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._rows = SeenRows.empty()
         self._delta: dict[int, set[int]] = {}
@@ -48,6 +52,7 @@ class NumpySeenIndex(SeenIndex):
         self._recent_seconds = recent_seconds
         self._max_recent_users = max_recent_users
         self._clock = clock
+        self._wall_clock = wall_clock
         self._ready = False
         self._watermark: datetime | None = None
         self._lock = asyncio.Lock()  # one merge at a time
@@ -106,6 +111,7 @@ class NumpySeenIndex(SeenIndex):
                 self._rows = await asyncio.to_thread(merged, rows, users, titles)
                 self._ready = True
                 added = self.n_pairs - before
+                self._remember_lately_created(users, titles, np.asarray(pairs.created_us, dtype=np.int64))
             else:
                 added = await self._add_batch(users.tolist(), titles.tolist())
             if pairs.newest is not None and (self._watermark is None or pairs.newest > self._watermark):
@@ -158,6 +164,13 @@ class NumpySeenIndex(SeenIndex):
         self._recent[user_id] = (now, titles)  # newest last: pruning pops from the front
         while len(self._recent) > self._max_recent_users:
             self._recent.popitem(last=False)
+
+    def _remember_lately_created(self, users: Ints, titles: Ints, created_us: Ints) -> None:
+        """Pairs of a full read created within the recent window (the newest ones, bounded)."""
+        since_us = int((self._wall_clock() - self._recent_seconds) * 1_000_000)
+        late = np.flatnonzero(created_us >= since_us)[-MAX_LATE_ROWS:]
+        for user_id, title_id in zip(users[late].tolist(), titles[late].tolist(), strict=True):
+            self._remember(user_id, title_id)
 
     def _prune_recent(self) -> None:
         limit = self._clock() - self._recent_seconds

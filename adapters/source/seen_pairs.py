@@ -34,6 +34,7 @@ class SourcePairs:
 
     user_ids: npt.NDArray[np.int64]
     title_ids: npt.NDArray[np.int64]
+    created_us: npt.NDArray[np.int64]
     newest: datetime | None
 
 
@@ -46,6 +47,7 @@ def pairs_of(columns: dict[str, Any]) -> SourcePairs:
     return SourcePairs(
         np.asarray(columns["user_id"], dtype=np.int64),
         np.asarray(columns["title_id"], dtype=np.int64),
+        stamps.astype("datetime64[us]").astype(np.int64),
         newest,
     )
 

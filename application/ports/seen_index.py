@@ -17,6 +17,11 @@ class SeenPairs(Protocol):
     def title_ids(self) -> Collection[int]: ...
 
     @property
+    def created_us(self) -> Collection[int]:
+        """Each row's `created_at`, microseconds since the epoch (UTC)."""
+        ...
+
+    @property
     def newest(self) -> datetime | None: ...
 
 
@@ -45,5 +50,6 @@ class SeenIndex(Protocol):
 
     async def load(self, pairs: SeenPairs, *, full: bool = False) -> int:
         """Merge pairs read from the source (`full`: every interaction, which makes the index ready)
-        and advance the watermark; return how many pairs were new."""
+        and advance the watermark; return how many pairs were new. A full read's pairs created
+        lately count as recent: a list cached before a restart may hold them."""
         ...

@@ -183,3 +183,24 @@ async def test_a_restart_rebuilds_the_index_from_the_source(source: RealSource, 
         after = await user_list(api, 6)
     assert after["source"] == "model" and target not in after["item_ids"]
     assert not seen_in_data(6) & set(after["item_ids"])
+
+
+@pytest.mark.redis
+async def test_after_a_restart_lists_cached_before_lose_rows_written_meanwhile(
+    source: RealSource, tmp_path: Path, redis_server: str
+) -> None:
+    """With a shared cache, a list cached before the restart outlives it: the rows created within a
+    list's lifetime count as recent additions of the rebuilt index, filtered when it is read."""
+    data, redis_url = tmp_path / "data", redis_server.rsplit("/", 1)[0] + "/11"
+    async with running(data, source, redis_url=redis_url) as first, client_for(first) as api:
+        await train(first)
+        await user_list(api, 6)
+        before = await user_list(api, 6)
+        assert before["cached"] is True
+    target = before["item_ids"][0]
+    await source.write(6, target)
+
+    async with running(data, source, redis_url=redis_url, source_tail_seconds=3600) as second:
+        async with client_for(second) as api:
+            after = await user_list(api, 6)
+    assert after["cached"] is True and target not in after["item_ids"] and len(after["item_ids"]) == 10

@@ -59,7 +59,9 @@ async def test_while_the_source_is_down_the_index_keeps_serving_and_the_tail_res
     assert await follow.execute() == 1 and 28 in index.seen(4)
 
 
-async def test_a_source_down_at_start_builds_the_index_when_it_returns(world: World, index: SeenIndex) -> None:
+async def test_a_source_down_at_start_builds_the_index_when_it_returns(
+    world: World, index: SeenIndex
+) -> None:
     follow = FollowSourceInteractions(world.source, index)
     world.source.available = False
     with pytest.raises(SourceUnavailableError):
@@ -124,7 +126,14 @@ async def test_a_hot_event_enters_the_index_at_once(world: World) -> None:
     index, events = NumpySeenIndex(), InMemoryHotEventStore()
     await FollowSourceInteractions(world.source, index).execute()
     record = RecordInteraction(
-        PositiveRule(), events, HotSeen(events), world.state, world.source, world.cache, SteppingClock(), index
+        PositiveRule(),
+        events,
+        HotSeen(events),
+        world.state,
+        world.source,
+        world.cache,
+        SteppingClock(),
+        index,
     )
     recommend = RecommendForUser(world.state, world.source, world.cache, HotSeen(events), seen_index=index)
     target = (await recommend.execute(RecommendQuery(user_id=3, k=5))).items.title_ids[0]

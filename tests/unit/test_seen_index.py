@@ -19,6 +19,10 @@ class Pairs:
     user_ids: list[int]
     title_ids: list[int]
     newest: datetime | None = field(default=None)
+    created_us: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.created_us = self.created_us or [0] * len(self.user_ids)  # 1970: never recent
 
 
 def random_pairs(n: int, users: int, titles: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
@@ -82,6 +86,16 @@ async def test_the_delta_is_merged_into_the_arrays_when_it_grows() -> None:
     assert index.n_pairs == len({(1, 1), *zip(users.tolist(), titles.tolist(), strict=True)})
     for u, t in zip(users.tolist(), titles.tolist(), strict=True):
         assert t in index.seen(u)
+
+
+async def test_pairs_of_a_full_read_created_within_the_window_count_as_recent() -> None:
+    """A shared cache may hold lists computed before a restart, when these rows did not exist."""
+    now = T0.timestamp()
+    index = NumpySeenIndex(recent_seconds=60, wall_clock=lambda: now)
+    stamps = [int((now - 3600) * 1e6), int((now - 30) * 1e6), int((now - 1) * 1e6)]
+    await index.load(Pairs([1, 1, 2], [10, 11, 20], T0, stamps), full=True)
+    assert index.recent(1) == {11} and index.recent(2) == {20}
+    assert index.seen(1) == {10, 11}
 
 
 def test_hot_events_are_seen_and_recent_at_once() -> None:

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from entrypoints.container import Container
 from entrypoints.grpc.server import GrpcService
 from protos import recommendations_pb2 as pb
 from protos import recommendations_pb2_grpc as pb_grpc
@@ -178,8 +177,7 @@ async def test_a_restart_rebuilds_the_index_from_the_source(source: RealSource, 
     await source.write(6, target)  # while no process runs
 
     async with running(data, source, source_tail_seconds=3600) as second, client_for(second) as api:
-        index: Container = second
-        assert target in index.seen_index().seen(6)
+        assert target in second.seen_index().seen(6)
         after = await user_list(api, 6)
     assert after["source"] == "model" and target not in after["item_ids"]
     assert not seen_in_data(6) & set(after["item_ids"])
@@ -200,7 +198,7 @@ async def test_after_a_restart_lists_cached_before_lose_rows_written_meanwhile(
     target = before["item_ids"][0]
     await source.write(6, target)
 
-    async with running(data, source, redis_url=redis_url, source_tail_seconds=3600) as second:
-        async with client_for(second) as api:
-            after = await user_list(api, 6)
+    rerun = running(data, source, redis_url=redis_url, source_tail_seconds=3600)
+    async with rerun as second, client_for(second) as api:
+        after = await user_list(api, 6)
     assert after["cached"] is True and target not in after["item_ids"] and len(after["item_ids"]) == 10

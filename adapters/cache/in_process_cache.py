@@ -6,11 +6,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from application.ports import CacheKey
+from application.ports import CacheKey, RecommendationCache
 from domain.recommendation import RankedList
 
 
-class InProcessRecommendationCache:
+class InProcessRecommendationCache(RecommendationCache):
     """Bounded LRU with a TTL on every entry.
 
     Invalidate-all bumps a namespace number that is part of every key, so it never scans;
@@ -58,6 +58,9 @@ class InProcessRecommendationCache:
         self._user_generation[user_id] = self._user_generation.get(user_id, 0) + 1
 
     async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
         return None
 
     def __len__(self) -> int:

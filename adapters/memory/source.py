@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from application.ports import Catalogue, FeatureSource, InteractionSource, InteractionTail
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
@@ -12,6 +13,12 @@ from domain.errors import SourceUnavailableError
 from domain.interaction import Interaction, PositiveRule
 from domain.model_version import DatasetStats
 from domain.recommendation import RankedList
+
+MIN_WINDOW_TITLES = 200
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,8 @@ class InMemoryInteractionSource(InteractionSource, InteractionTail, FeatureSourc
     available: bool = True
     user_feature_map: dict[int, dict[str, float]] = field(default_factory=dict)
     title_feature_map: dict[int, dict[str, float]] = field(default_factory=dict)
+    popular_window_days: int = 30
+    now: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
 
     def add(
         self,
@@ -71,15 +80,23 @@ class InMemoryInteractionSource(InteractionSource, InteractionTail, FeatureSourc
         self._check()
         inactive = frozenset(t for t, active in self.titles.items() if not active)
         eligible = [t for t in self.titles if t not in inactive and t not in self.blacklist]
-        counts = Counter(
-            i.title_id for i in self.interactions if self.rule.is_positive(i.int_type, i.raw_score)
-        )
+        counts = self._positive_counts(eligible)
         ranked = sorted(eligible, key=lambda t: (-counts[t], t))
         entries = tuple(
             BlacklistEntry(t, r, BlacklistOrigin.SOURCE) for t, r in sorted(self.blacklist.items())
         )
         popular = RankedList.of(ranked, [float(counts[t]) for t in ranked])
         return Catalogue(frozenset(self.titles), inactive, entries, popular)
+
+    def _positive_counts(self, eligible: list[int]) -> Counter[int]:
+        """Positives per title over the window, or over all time when the window holds fewer than
+        MIN_WINDOW_TITLES eligible titles (as the SQL source counts them)."""
+        positives = [i for i in self.interactions if self.rule.is_positive(i.int_type, i.raw_score)]
+        since = self.now() - timedelta(days=self.popular_window_days)
+        windowed = Counter(i.title_id for i in positives if i.created_at >= since)
+        if sum(1 for t in eligible if t in windowed) >= MIN_WINDOW_TITLES:
+            return windowed
+        return Counter(i.title_id for i in positives)
 
     async def seen_titles(self, user_id: int) -> frozenset[int]:
         self._check()
@@ -94,6 +111,10 @@ class InMemoryInteractionSource(InteractionSource, InteractionTail, FeatureSourc
 
     async def ping(self) -> None:
         self._check()
+
+    async def check_queries(self) -> bool:
+        """No SQL to check: reachable means checked."""
+        return self.available
 
     async def user_features(self, user_id: int) -> dict[str, float]:
         self._check()

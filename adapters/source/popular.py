@@ -1,4 +1,4 @@
-"""The popular list (contract section 3), counted by the source database itself.
+"""The popular list, counted by the source database itself.
 
 Eligible titles ranked by positives over the window, or over all time when the window holds fewer
 than `MIN_WINDOW_TITLES` titles; the counting wraps the (possibly replaced) interactions query.

@@ -48,6 +48,7 @@ def fake_container(settings: Settings) -> FakeStack:
     source, registry, artifacts = demo_fake_source(), InMemoryModelRegistry(), InMemoryArtifactStore()
     container.settings.override(settings)
     container.source.override(source)
+    container.features.override(source)  # the fake answers feature lookups too
     container.registry.override(registry)
     container.artifacts.override(artifacts)
     container.engine.override(FakeEngine())

@@ -49,15 +49,3 @@ async def test_the_tail_reads_rows_from_the_moment_on_inclusive(make_source: Mak
 
     empty = await source.seen_pairs(ago(0).replace(tzinfo=UTC) + timedelta(seconds=1))
     assert pairs(empty) == set() and empty.newest is None
-
-
-async def test_the_tail_follows_a_replaced_interactions_query(make_source: Make) -> None:
-    events: list[Event] = [(1, 10, "view", None, ago(1)), (1, 11, "rating", 5.0, ago(1))]
-    only_views = (
-        "SELECT user_id, title_id, int_type, raw_score, created_at FROM interactions "
-        "WHERE int_type LIKE 'vi%' AND int_type <> 'x:y'"
-    )
-    source = await make_source(active([10, 11]), events, queries={"interactions": only_views})
-
-    assert pairs(await source.seen_pairs(ago(5).replace(tzinfo=UTC))) == {(1, 10)}
-    assert pairs(await source.seen_pairs(None)) == {(1, 10)}

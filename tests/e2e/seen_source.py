@@ -18,7 +18,6 @@ from adapters.sql.engines import create_engine_for
 from application.train_model import TrainCommand
 from domain.model_version import TrainParams
 from entrypoints.container import Container
-from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
 from tests.contract.source_data import Event, fill_source
 from tests.e2e.conftest import index_ready
@@ -123,7 +122,7 @@ async def running(data_dir: Path, source: RealSource, **settings: object) -> Asy
     container = Container()
     options: dict[str, object] = {"train_cron": "off", "train_threads": 1, **settings}
     container.settings.override(Settings(data_dir=data_dir, source_url=source.service_url, **options))  # type: ignore[arg-type]
-    runtime = ServiceRuntime(container)
+    runtime = container.runtime()
     await runtime.start()
     try:
         if container.settings().seen_from == "memory":

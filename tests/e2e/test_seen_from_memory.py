@@ -91,7 +91,7 @@ async def test_a_row_the_site_writes_leaves_the_grpc_list_within_the_tail(
 ) -> None:
     async with running(tmp_path / "data", source, source_tail_seconds=TAIL) as container:
         await train(container)
-        service = GrpcService(container, 0, host="127.0.0.1")
+        service = GrpcService(container.grpc_servicer(), container.check_health(), 0, host="127.0.0.1")
         await service.start()
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:

@@ -62,7 +62,7 @@ protos: install  ## regenerate the committed gRPC modules from protos/*.proto (r
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I. --python_out=. \
 		--grpc_python_out=. --mypy_out=. --mypy_grpc_out=. protos/*.proto
 
-.PHONY: bench-quality bench-serve bench-serve-steps bench-train bench-train-10m bench-training-latency
+.PHONY: bench-quality bench-serve bench-serve-steps bench-train bench-train-10m bench-training-latency bench-seen-index
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
@@ -84,6 +84,9 @@ bench-train: install  ## 1M synthetic interactions in MariaDB (database rec_benc
 
 bench-train-10m: install  ## the same at 10M interactions (database rec_bench_10m; hours; EPOCHS=1 for a quick pass)
 	$(BIN)/python -m bench.train_scale --interactions 10000000 --database rec_bench_10m $(if $(EPOCHS),--epochs $(EPOCHS))
+
+bench-seen-index: install  ## the in-memory seen index at 1M and 10M synthetic pairs: build, bytes per pair, lookups
+	$(BIN)/python -m bench.seen_index
 
 bench-training-latency: install  ## p50/p99 of recommendations with and without a training in the process
 	$(BIN)/python -m bench.latency_during_training

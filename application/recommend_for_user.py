@@ -2,8 +2,11 @@
 users it does not know (cold start), else the popular list.
 
 Model and cold-start lists are cached per (model version, user) as the best unseen titles
-(`application.cached_ranking`); the blacklist, inactive titles, `exclude` and this process's recent
-hot titles are applied when reading.
+(`application.cached_ranking`); the blacklist, inactive titles, `exclude` and the titles the user saw
+lately (after the list may have been cached) are applied when reading.
+
+"Seen" comes from the in-memory index when one is given and ready (REC_SEEN_FROM=memory: a miss
+sends no statement), else from the source and the hot-event store on each miss.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 
 from application.cached_ranking import CACHED_LIST_SIZE, Ranker, cached_top
 from application.hot_seen import HotSeen
-from application.ports import CacheKey, FeatureSource, InteractionSource, RecommendationCache
+from application.ports import CacheKey, FeatureSource, InteractionSource, RecommendationCache, SeenIndex
 from application.serving_state import ActiveModel, ServingState
 from domain.ids import DEFAULT_K
 from domain.recommendation import ListSource, Recommendations
@@ -37,16 +40,18 @@ class RecommendForUser:
         cache: RecommendationCache,
         hot_seen: HotSeen | None = None,
         features: FeatureSource | None = None,
+        seen_index: SeenIndex | None = None,
     ) -> None:
         self._state = state
         self._source = source
         self._cache = cache
         self._hot = hot_seen
         self._features = features  # without it, no cold start: unknown users get the popular list
+        self._index = seen_index
 
     async def execute(self, query: RecommendQuery) -> Recommendations:
         model = self._state.model
-        recent = self._hot.recent(query.user_id) if self._hot else frozenset()
+        recent = self._recent(query.user_id)
         banned = self._state.ineligible
         if query.exclude or recent:  # a union copies the whole ineligible set: only when needed
             banned = banned | query.exclude | recent
@@ -89,8 +94,16 @@ class RecommendForUser:
             return None
         return lambda n, out: scorer.top_for_features(features, n, out)
 
+    def _recent(self, user_id: int) -> frozenset[int]:
+        if self._index is not None:
+            return self._index.recent(user_id)  # hot events included: they enter the index at once
+        return self._hot.recent(user_id) if self._hot else frozenset()
+
     async def _seen(self, user_id: int) -> frozenset[int]:
-        """Source interactions of any type, plus hot events (every process reads the store)."""
+        """Source interactions of any type, plus hot events: from the index, or (without one, or
+        until its first full read) from the source and the hot-event store."""
+        if self._index is not None and self._index.ready:
+            return self._index.seen(user_id)
         if self._hot is None:
             return await self._source.seen_titles(user_id)
         # Two databases (source, registry): ask both at once, a miss waits for the slower only.

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.hot_seen import HotSeen
-from application.ports import Clock, FeatureSource, HotEventStore, RecommendationCache
+from application.ports import Clock, FeatureSource, HotEventStore, RecommendationCache, SeenIndex
 from application.serving_state import ServingState
 from domain.errors import RecommenderError
 from domain.interaction import Interaction, PositiveRule
@@ -37,6 +37,7 @@ class RecordInteraction:
         features: FeatureSource,
         cache: RecommendationCache,
         clock: Clock,
+        seen_index: SeenIndex | None = None,
     ) -> None:
         self._rule = rule
         self._events = events
@@ -45,6 +46,7 @@ class RecordInteraction:
         self._features = features
         self._cache = cache
         self._clock = clock
+        self._index = seen_index
 
     async def execute(self, command: InteractionCommand) -> None:
         """Return once the event is committed; raise InvalidArgumentError or UnavailableError."""
@@ -54,6 +56,8 @@ class RecordInteraction:
         event = Interaction(user_id, title_id, command.int_type, command.raw_score, self._clock.now())
         await self._events.add(event)  # durable first: nothing below may lose an acknowledged event
         self._seen.remember(user_id, title_id)
+        if self._index is not None:
+            self._index.add(user_id, title_id)
         try:
             await self._fold_in(event)
         except Exception:  # the event is stored; a failed fold-in only delays its effect to training

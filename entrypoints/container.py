@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dependency_injector import containers, providers
 
 from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
@@ -14,6 +16,7 @@ from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.seen_index.numpy_index import NumpySeenIndex
 from adapters.source.hot_event_merger import SourceTablesEventMerger
 from adapters.source.queries import load_query_file
 from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
@@ -26,12 +29,13 @@ from application.blacklist_admin import BlacklistAdmin
 from application.cancel_job import CancelJob
 from application.check_health import CheckHealth
 from application.follow_active_model import FollowActiveModel
+from application.follow_source_interactions import FollowSourceInteractions
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
 from application.job_runner import JobRunner
 from application.model_views import JobQueries, ModelQueries
-from application.ports import ArtifactStore
+from application.ports import ArtifactStore, SeenIndex
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
@@ -81,6 +85,18 @@ def _artifacts(settings: Settings) -> ArtifactStore:
     return S3ArtifactStore(bucket, prefix, settings.artifact_cache_dir, endpoint_url=settings.s3_endpoint_url)
 
 
+def _tail(
+    settings: Settings, tail: Callable[[], FollowSourceInteractions]
+) -> FollowSourceInteractions | None:
+    """The seen index's tail runs only with REC_SEEN_FROM=memory."""
+    return tail() if settings.seen_from == "memory" else None
+
+
+def _serving_index(settings: Settings, index: SeenIndex) -> SeenIndex | None:
+    """The index that answers "seen" on a miss: none with REC_SEEN_FROM=source (version 1's reads)."""
+    return index if settings.seen_from == "memory" else None
+
+
 def _cache(settings: Settings) -> CoalescingCache:
     """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
     ttl = settings.cache_ttl_seconds
@@ -123,6 +139,10 @@ class Container(containers.DeclarativeContainer):
         SourceWithHotEvents, source, hot_events, event_merger, settings.provided.hot_events_in_source
     )
     hot_seen = providers.Singleton(HotSeen, hot_events)
+    # Every user's seen titles in memory; recent additions kept as long as a cached list lives.
+    seen_index = providers.Singleton(NumpySeenIndex, settings.provided.cache_ttl_seconds)
+    serving_index = providers.Singleton(_serving_index, settings, seen_index)
+    follow_source_interactions = providers.Singleton(FollowSourceInteractions, source, seen_index, hot_events)
     # Tests that override `source` with the in-memory fake override `features` with it too.
     features = providers.Singleton(
         SqlAlchemyFeatureSource, source_engine, providers.Singleton(_source_queries, settings)
@@ -155,10 +175,12 @@ class Container(containers.DeclarativeContainer):
     cancel_job = providers.Singleton(CancelJob, registry, clock, job_runner, scheduler)
     recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
     follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
-    recommend_for_user = providers.Singleton(RecommendForUser, state, source, cache, hot_seen, features)
+    recommend_for_user = providers.Singleton(
+        RecommendForUser, state, source, cache, hot_seen, features, serving_index
+    )
     relevant_titles = providers.Singleton(RelevantTitles, state, cache, features)
     record_interaction = providers.Singleton(
-        RecordInteraction, rule, hot_events, hot_seen, state, features, cache, clock
+        RecordInteraction, rule, hot_events, hot_seen, state, features, cache, clock, serving_index
     )
     blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state)
     add_new_titles = providers.Singleton(AddNewTitles, state, features)
@@ -199,6 +221,8 @@ class Container(containers.DeclarativeContainer):
             blacklist_admin=blacklist_admin,
             follow_active_model=follow_active_model,
             state=state,
+            follow_source=providers.Callable(_tail, settings, follow_source_interactions.provider),
+            tail_seconds=settings.provided.source_tail_seconds,
             close=providers.List(
                 hot_events.provided.close,
                 admin_blacklist_store.provided.close,

@@ -14,6 +14,7 @@ import structlog
 from application.add_new_titles import AddNewTitles
 from application.blacklist_admin import BlacklistAdmin
 from application.follow_active_model import FollowActiveModel
+from application.follow_source_interactions import FollowSourceInteractions
 from application.job_runner import JobRunner
 from application.recover_jobs import RecoverJobs
 from application.refresh_catalogue import RefreshCatalogue
@@ -47,6 +48,9 @@ class Serving:
     follow_active_model: FollowActiveModel
     state: ServingState
     close: Sequence[Step]
+    follow_source: FollowSourceInteractions | None = None
+    """The seen index's tail (REC_SEEN_FROM=memory), else None."""
+    tail_seconds: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,10 @@ class ServiceRuntime:
         await self._refresh_once()
         self._tasks.append(asyncio.create_task(self._refresh_loop()))
         self._tasks.append(asyncio.create_task(self._follow_loop()))
+        if self._s.follow_source is not None:
+            self._tasks.append(
+                asyncio.create_task(self._tail_loop(self._s.follow_source, self._s.tail_seconds))
+            )
         if not self._jobs.schedules:
             log.info("training_process_off", detail="REC_TRAIN_CRON=off: this process follows the registry")
             return
@@ -139,6 +147,15 @@ class ServiceRuntime:
                 await self._s.follow_active_model.execute()
             except RecommenderError as exc:
                 log.warning("follow_active_failed", error=str(exc))
+
+    async def _tail_loop(self, tail: FollowSourceInteractions, seconds: float) -> None:
+        """The seen index: built by the first step that reads the source, then kept current."""
+        while True:
+            try:
+                await tail.execute()
+            except RecommenderError as exc:
+                log.warning("source_tail_failed", error=str(exc))
+            await asyncio.sleep(seconds)
 
     async def stop(self) -> None:
         if self._scheduler_started:

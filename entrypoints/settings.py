@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     popular_window_days: int = Field(default=30, ge=1)
     train_threads: int = Field(default_factory=_default_threads, ge=1)
     hot_events_in_source: bool = True
+    seen_from: Literal["memory", "source"] = "memory"
+    source_tail_seconds: float = Field(default=2.0, gt=0, le=3600)
     log_format: Literal["console", "json"] = "console"
     artifacts_url: str | None = None  # file:///dir (default: the data dir) or s3://bucket/prefix
     s3_endpoint_url: str | None = None  # an S3-compatible store (MinIO...); credentials from AWS_*

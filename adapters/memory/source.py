@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from application.ports import Catalogue, FeatureSource, InteractionSource
+from application.ports import Catalogue, FeatureSource, InteractionSource, InteractionTail
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import SourceUnavailableError
 from domain.interaction import Interaction, PositiveRule
@@ -36,8 +36,16 @@ class InMemoryTrainingData:
         return max((i.created_at for i in self.interactions), default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class InMemoryPairs:
+    user_ids: tuple[int, ...]
+    title_ids: tuple[int, ...]
+    created_us: tuple[int, ...]
+    newest: datetime | None
+
+
 @dataclass
-class InMemoryInteractionSource(InteractionSource, FeatureSource):
+class InMemoryInteractionSource(InteractionSource, InteractionTail, FeatureSource):
     rule: PositiveRule = field(default_factory=PositiveRule)
     titles: dict[int, bool] = field(default_factory=dict)  # id -> is_active
     interactions: list[Interaction] = field(default_factory=list)
@@ -93,6 +101,13 @@ class InMemoryInteractionSource(InteractionSource, FeatureSource):
     async def seen_titles(self, user_id: int) -> frozenset[int]:
         self._check()
         return frozenset(i.title_id for i in self.interactions if i.user_id == user_id)
+
+    async def seen_pairs(self, since: datetime | None) -> InMemoryPairs:
+        self._check()
+        rows = [i for i in self.interactions if since is None or i.created_at >= since]
+        newest = max((i.created_at for i in rows), default=None)
+        stamps = tuple(int(i.created_at.timestamp() * 1_000_000) for i in rows)
+        return InMemoryPairs(tuple(i.user_id for i in rows), tuple(i.title_id for i in rows), stamps, newest)
 
     async def ping(self) -> None:
         self._check()

@@ -33,11 +33,12 @@ from adapters.source.queries import (
     reads_index_only,
     seen_sql_for,
 )
+from adapters.source.seen_pairs import SourcePairs, pairs_of, read_tail
 from adapters.source.tables import SourceTables
 from adapters.sql.batched_lookup import BatchedLookup
 from adapters.sql.driver_reads import DriverReads, placeholders
 from adapters.sql.engines import describe_failure, mysql_source_session_sql
-from application.ports import Catalogue, InteractionSource
+from application.ports import Catalogue, InteractionSource, InteractionTail
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, SourceUnavailableError
 from domain.interaction import PositiveRule
@@ -54,8 +55,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlAlchemyInteractionSource(InteractionSource):
-    """`InteractionSource` over any SQLAlchemy async engine (SQLite, MySQL/MariaDB...); never writes."""
+class SqlAlchemyInteractionSource(InteractionSource, InteractionTail):
+    """`InteractionSource` and `InteractionTail` over any SQLAlchemy async engine (SQLite,
+    MySQL/MariaDB...); never writes."""
 
     def __init__(
         self,
@@ -134,6 +136,14 @@ class SqlAlchemyInteractionSource(InteractionSource):
         for user, title in rows:
             pairs.setdefault(int(user), set()).add(int(title))
         return {user: frozenset(titles) for user, titles in pairs.items()}
+
+    async def seen_pairs(self, since: datetime | None) -> SourcePairs:
+        """`InteractionTail`: every interaction (streamed as a training reads it), or those with
+        `created_at >= since` in one statement."""
+        async with self._connection() as conn:
+            if since is None:
+                return pairs_of(await self._read(conn, "interactions"))
+            return await read_tail(conn, self._queries["interactions"], since)
 
     async def ping(self) -> None:
         async with self._connection() as conn:

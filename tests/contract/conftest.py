@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.contract.stores import BACKENDS, database_url
+from tests.contract.test_source_contract import make_source  # noqa: F401 (a fixture the seen-pairs suite shares)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -187,3 +187,20 @@ async def test_a_seen_read_the_server_cannot_explain_gets_no_advice_and_start_go
     finally:
         await source.close()
     assert [entry for entry in logs if entry["event"] == "source_seen_read_not_index_only"] == []
+
+
+async def test_the_tail_follows_a_replaced_interactions_query(make_source: Make) -> None:
+    events: list[Event] = [(1, 10, "view", None, ago(1)), (1, 11, "rating", 5.0, ago(1))]
+    only_views = (
+        "SELECT user_id, title_id, int_type, raw_score, created_at FROM interactions "
+        "WHERE int_type LIKE 'vi%' AND int_type <> 'x:y'"
+    )
+    source = await make_source(active([10, 11]), events, queries={"interactions": only_views})
+
+    assert _pairs(await source.seen_pairs(ago(5).replace(tzinfo=UTC))) == {(1, 10)}
+    assert _pairs(await source.seen_pairs(None)) == {(1, 10)}
+
+
+def _pairs(found: object) -> set[tuple[int, int]]:
+    users, titles = np.asarray(found.user_ids), np.asarray(found.title_ids)  # type: ignore[attr-defined]
+    return set(zip(users.tolist(), titles.tolist(), strict=True))

@@ -29,6 +29,7 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.keep_models == 10
     assert (settings.http_port, settings.grpc_port) == (8000, 50051)
     assert settings.interaction_weights == {"rating": 1.0, "view": 0.5, "bookmark": 2.0}
+    assert (settings.seen_from, settings.source_tail_seconds) == ("memory", 2.0)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +46,9 @@ def test_defaults_follow_the_contract() -> None:
         ("REC_TRAIN_CRON", "every night"),
         ("REC_INTERACTION_WEIGHTS", '{"view": 0}'),
         ("REC_TRAIN_THREADS", "0"),
+        ("REC_SEEN_FROM", "disk"),
+        ("REC_SOURCE_TAIL_SECONDS", "0"),
+        ("REC_SOURCE_TAIL_SECONDS", "often"),
     ],
 )
 def test_an_invalid_value_is_refused_naming_its_variable(

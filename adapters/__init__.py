@@ -6,6 +6,7 @@
 - `artifacts/`: `ArtifactStore` (`.npz` + JSON with a sha256)
 - `lightfm_engine/`: `RecommenderEngine`, `Scorer`, and `Tuner` in `tuning/` (LightFM, numpy, Optuna)
 - `system/`: `Clock`, `IdGenerator` (the standard library)
+- `seen_index/`: `SeenIndex` (numpy arrays: every user's seen titles in memory)
 - `sql/`: no port; engines and driver-level reads shared by `source/` and `registry/`
 - `memory/`: every port in memory, the fakes the use-case tests inspect
 

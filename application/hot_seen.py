@@ -1,4 +1,4 @@
-"""Titles a user touched through hot events, for the "seen" rule (contract section 6).
+"""Titles a user touched through hot events, for the "seen" rule (README, "Hot interactions").
 
 The store is the truth that every process reads on a cache miss; the in-process memory of this
 process's recent events also filters cached lists, so a list computed by a request that raced the

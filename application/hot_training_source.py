@@ -58,3 +58,6 @@ class SourceWithHotEvents(InteractionSource):
 
     async def ping(self) -> None:
         await self._source.ping()
+
+    async def check_queries(self) -> bool:
+        return await self._source.check_queries()

@@ -1,16 +1,20 @@
 """Personal recommendations: the model's list for users it knows, a list from the user's features for
 users it does not know (cold start), else the popular list.
 
-Model and cold-start lists are cached per (model version, user) as the best 300 unseen titles; the
-blacklist, inactive titles, `exclude` and this process's recent hot titles are applied when reading.
+Model and cold-start lists are cached per (model version, user) as the best unseen titles
+(`application.cached_ranking`); the blacklist, inactive titles, `exclude` and the titles the user saw
+lately (after the list may have been cached) are applied when reading.
+
+"Seen" comes from the in-memory index when one is given and ready (REC_SEEN_FROM=memory: a miss
+sends no statement), else from the source and the hot-event store on each miss.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from application.cached_ranking import CACHED_LIST_SIZE, Ranker, cached_top
 from application.hot_seen import HotSeen
 from application.ports import (
     NO_EVENTS,
@@ -18,17 +22,15 @@ from application.ports import (
     FeatureSource,
     InteractionSource,
     RecommendationCache,
+    SeenIndex,
     ServiceEvents,
 )
 from application.serving_state import ActiveModel, ServingState
 from domain.ids import DEFAULT_K
-from domain.recommendation import ListSource, RankedList, Recommendations
+from domain.recommendation import ListSource, Recommendations
 
-CACHED_LIST_SIZE = 300
-"""Each cached list holds the model's best 300 unseen titles; filters apply when reading."""
-
-Ranker = Callable[[int, frozenset[int]], RankedList]
-"""(n, titles to leave out) -> the best n titles."""
+# CACHED_LIST_SIZE stays importable from here, where callers have always found it.
+__all__ = ["CACHED_LIST_SIZE", "RecommendForUser", "RecommendQuery"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ class RecommendForUser:
         hot_seen: HotSeen | None = None,
         features: FeatureSource | None = None,
         events: ServiceEvents = NO_EVENTS,
+        seen_index: SeenIndex | None = None,
     ) -> None:
         self._events = events
         self._state = state
@@ -54,6 +57,7 @@ class RecommendForUser:
         self._cache = cache
         self._hot = hot_seen
         self._features = features  # without it, no cold start: unknown users get the popular list
+        self._index = seen_index
 
     async def execute(self, query: RecommendQuery) -> Recommendations:
         found = await self._answer(query)
@@ -62,7 +66,7 @@ class RecommendForUser:
 
     async def _answer(self, query: RecommendQuery) -> Recommendations:
         model = self._state.model
-        recent = self._hot.recent(query.user_id) if self._hot else frozenset()
+        recent = self._recent(query.user_id)
         banned = self._state.ineligible
         if query.exclude or recent:  # a union copies the whole ineligible set: only when needed
             banned = banned | query.exclude | recent
@@ -81,27 +85,19 @@ class RecommendForUser:
     ) -> Recommendations | None:
         """The model's (or the cold-start) list; None for an unknown user without a known feature."""
         model_id, user_id = model.version.model_id, query.user_id
-        key = CacheKey("user", model_id, user_id)
-        ranked = await self._cache.get(key)
-        cached = ranked is not None
-        rank: Ranker | None = None
-        seen: frozenset[int] | None = None
-        if ranked is None:
-            rank = await self._ranker(model, user_id, kind)
-            if rank is None:
-                return None
-            seen = await self._seen(user_id)
-            ranked = rank(CACHED_LIST_SIZE, seen)
-            if not ranked and kind is ListSource.COLD_START:
-                return None  # none of the user's features is known to the model
-            await self._cache.put(key, ranked)
-        items = ranked.filtered(banned, query.k)
-        if len(items) < query.k and len(ranked) >= CACHED_LIST_SIZE:
-            # Filters ate into the cached top list: rank again with every exclusion applied.
-            rank = rank or await self._ranker(model, user_id, kind)
-            if rank is not None:
-                seen = seen if seen is not None else await self._seen(user_id)
-                items = rank(query.k, seen | banned)
+        top = await cached_top(
+            self._cache,
+            CacheKey("user", model_id, user_id),
+            query.k,
+            banned,
+            ranker=lambda: self._ranker(model, user_id, kind),
+            left_out=lambda: self._seen(user_id),
+            # An empty model list is an answer; an empty cold-start one means no feature is known.
+            keep_empty=kind is ListSource.MODEL,
+        )
+        if top is None:
+            return None
+        items, cached = top
         return Recommendations(user_id, items, model_id, kind, cached=cached)
 
     async def _ranker(self, model: ActiveModel, user_id: int, kind: ListSource) -> Ranker | None:
@@ -113,8 +109,16 @@ class RecommendForUser:
             return None
         return lambda n, out: scorer.top_for_features(features, n, out)
 
+    def _recent(self, user_id: int) -> frozenset[int]:
+        if self._index is not None:
+            return self._index.recent(user_id)  # hot events included: they enter the index at once
+        return self._hot.recent(user_id) if self._hot else frozenset()
+
     async def _seen(self, user_id: int) -> frozenset[int]:
-        """Source interactions of any type, plus hot events (every process reads the store)."""
+        """Source interactions of any type, plus hot events: from the index, or (without one, or
+        until its first full read) from the source and the hot-event store."""
+        if self._index is not None and self._index.ready:
+            return self._index.seen(user_id)
         if self._hot is None:
             return await self._source.seen_titles(user_id)
         # Two databases (source, registry): ask both at once, a miss waits for the slower only.

@@ -13,6 +13,7 @@ from application.ports import (
     FeatureSource,
     HotEventStore,
     RecommendationCache,
+    SeenIndex,
     ServiceEvents,
 )
 from application.serving_state import ServingState
@@ -45,6 +46,7 @@ class RecordInteraction:
         cache: RecommendationCache,
         clock: Clock,
         service_events: ServiceEvents = NO_EVENTS,
+        seen_index: SeenIndex | None = None,
     ) -> None:
         self._report = service_events
         self._rule = rule
@@ -54,6 +56,7 @@ class RecordInteraction:
         self._features = features
         self._cache = cache
         self._clock = clock
+        self._index = seen_index
 
     async def execute(self, command: InteractionCommand) -> None:
         """Return once the event is committed; raise InvalidArgumentError or UnavailableError."""
@@ -68,6 +71,8 @@ class RecordInteraction:
         await self._events.add(event)  # durable first: nothing below may lose an acknowledged event
         self._report.hot_event(accepted=True)
         self._seen.remember(user_id, title_id)
+        if self._index is not None:
+            self._index.add(user_id, title_id)
         try:
             await self._fold_in(event)
         except Exception:  # the event is stored; a failed fold-in only delays its effect to training

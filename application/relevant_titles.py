@@ -6,17 +6,14 @@ the model knows, it gets the popular list.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.cached_ranking import Ranker, cached_top
 from application.ports import NO_EVENTS, CacheKey, FeatureSource, RecommendationCache, ServiceEvents
-from application.recommend_for_user import CACHED_LIST_SIZE
 from application.serving_state import ActiveModel, ServingState
 from domain.errors import NotFoundError, UnavailableError
 from domain.ids import DEFAULT_K
-from domain.recommendation import ListSource, RankedList, Recommendations
-
-Ranker = Callable[[int, frozenset[int]], RankedList]
+from domain.recommendation import ListSource, Recommendations
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,25 +58,19 @@ class RelevantTitles:
     async def _similar(
         self, model: ActiveModel, query: RelevantQuery, banned: frozenset[int]
     ) -> Recommendations | None:
-        model_id = model.version.model_id
-        key = CacheKey("title", model_id, query.title_id)
-        ranked = await self._cache.get(key)
-        cached = ranked is not None
-        rank: Ranker | None = None
-        if ranked is None:
-            rank = await self._ranker(model, query.title_id)
-            if rank is None:
-                return None
-            ranked = rank(CACHED_LIST_SIZE, frozenset())
-            if not ranked:
-                return None
-            await self._cache.put(key, ranked)
-        items = ranked.filtered(banned, query.k)
-        if len(items) < query.k and len(ranked) >= CACHED_LIST_SIZE:
-            rank = rank or await self._ranker(model, query.title_id)
-            if rank is not None:
-                items = rank(query.k, banned)
-        return Recommendations(query.title_id, items, model_id, ListSource.MODEL, cached)
+        """The model's list; None for a title it neither knows nor has a known feature of."""
+        model_id, title_id = model.version.model_id, query.title_id
+        top = await cached_top(
+            self._cache,
+            CacheKey("title", model_id, title_id),
+            query.k,
+            banned,
+            ranker=lambda: self._ranker(model, title_id),
+        )
+        if top is None:
+            return None
+        items, cached = top
+        return Recommendations(title_id, items, model_id, ListSource.MODEL, cached)
 
     async def _ranker(self, model: ActiveModel, title_id: int) -> Ranker | None:
         scorer = model.scorer

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from application.activate_model import ActivateModel
@@ -43,6 +44,23 @@ class TrainCommand:
     extra: Mapping[str, Any] = field(default_factory=dict)
     """JSON-able notes kept in the version's `extra` (e.g. the search history under `tune`)."""
 
+    def new_job(self, job_id: str, now: datetime, scheduled_at: datetime | None = None) -> TrainingJob:
+        """The job this command describes, not started yet."""
+        return TrainingJob(
+            job_id=job_id,
+            trigger=self.trigger,
+            params=self.params,
+            created_at=now,
+            mode=self.mode,
+            activate=self.activate,
+            scheduled_at=scheduled_at,
+        )
+
+    @classmethod
+    def of(cls, job: TrainingJob) -> TrainCommand:
+        """The command a stored job was created with (a scheduled job runs what was asked)."""
+        return cls(job.params, job.trigger, job.mode, job.activate)
+
 
 @dataclass(frozen=True, slots=True)
 class TrainingPorts:
@@ -68,6 +86,10 @@ class PipelineResult:
     activation: str
 
 
+TrainingWork = Callable[[TrainingJob, EpochCallback], Awaitable[PipelineResult]]
+"""One training as a job's work (a `JobWork`: a job's progress is an epoch callback)."""
+
+
 class TrainingPipeline:
     def __init__(
         self,
@@ -81,6 +103,14 @@ class TrainingPipeline:
         self._activator = activator
         self._policy = policy
         self._retention = ApplyRetention(ports.registry, ports.artifacts, policy.keep_models)
+
+    def work(self, command: TrainCommand) -> TrainingWork:
+        """The training `command` asks for, as the work of a job (or the end of one: tuning)."""
+
+        async def train(job: TrainingJob, on_epoch: EpochCallback) -> PipelineResult:
+            return await self.run(job, command, on_epoch)
+
+        return train
 
     async def run(self, job: TrainingJob, command: TrainCommand, on_epoch: EpochCallback) -> PipelineResult:
         data = await self._p.source.load_training_data()

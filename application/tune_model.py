@@ -3,7 +3,7 @@
 A tuning is a job like any training (trigger `tune`): one at a time with every other training (409),
 its progress in the job store after every epoch of every trial, cancellable between epochs. The
 search gets the first 90 % of the progress bar and writes where it stands into the job's
-`activation` note; then the best trial's parameters go through the normal training pipeline (its
+`note`; then the best trial's parameters go through the normal training pipeline (its
 holdout evaluation, its refit on everything, registration, activation as `activate` says).
 
 The version records the search: in `metrics`, `tune_trials`, `tune_complete_trials`,
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from application.job_progress import JobProgress
+from application.job_runner import JobRunner, JobWork
 from application.ports import InteractionSource, Tuner
-from application.train_model import JobWork, TrainCommand, TrainModel
-from application.training_pipeline import PipelineResult
+from application.training_pipeline import PipelineResult, TrainCommand, TrainingPipeline
 from domain.training_job import JobTrigger, TrainingJob, TrainMode
 from domain.tuning import TrialState, TuneBudget, TuneOutcome, TuneProgress
 
@@ -41,18 +41,21 @@ class TuneCommand:
 
 
 class TuneModel:
-    def __init__(self, train: TrainModel, source: InteractionSource, tuner: Tuner) -> None:
-        self._train = train
+    def __init__(
+        self, runner: JobRunner, pipeline: TrainingPipeline, source: InteractionSource, tuner: Tuner
+    ) -> None:
+        self._runner = runner
+        self._pipeline = pipeline
         self._source = source
         self._tuner = tuner
 
     async def submit(self, command: TuneCommand) -> TrainingJob:
         """Start a tuning job in the background; return the running job (409 while another runs)."""
-        return await self._train.submit_work(_job_command(command), self._work(command))
+        return await self._runner.spawn(_job_command(command), self._work(command))
 
     async def execute(self, command: TuneCommand) -> TrainingJob:
         """Tune and wait for the finished job."""
-        return await self._train.execute_work(_job_command(command), self._work(command))
+        return await self._runner.run(_job_command(command), self._work(command))
 
     def _work(self, command: TuneCommand) -> JobWork:
         async def tune_then_train(job: TrainingJob, progress: JobProgress) -> PipelineResult:
@@ -78,7 +81,7 @@ class TuneModel:
             await progress.report(
                 SEARCH_SHARE, f"training the best trial ({outcome.best.number}) on all data"
             )
-            train = self._train.training(_final_command(outcome, command))
+            train = self._pipeline.work(_final_command(outcome, command))
             return await train(progress.job, progress.between(SEARCH_SHARE, 1.0))
 
         return tune_then_train

@@ -11,7 +11,7 @@ scored on the same split by the same code (`quality_metrics.py`):
 - the service after /admin/tune (search on a validation split of its training data only).
 
 "protocol" columns exclude each user's training positives (the protocol's training titles, as the
-reference figures of issue 7 were measured); "as served" columns exclude every title the user rated
+reference figures were measured); "as served" columns exclude every title the user rated
 in the training part, as the service excludes seen titles, and for the service come from the lists
 RecommendForUser returns. Protocols: `random` (a seeded 20 % of each user's positives) and `time`
 (each user's newest 20 %).

@@ -1,6 +1,6 @@
 """MovieLens 100k for the quality benchmark: loaded by the project's loader, split by the protocol.
 
-The protocol (issue 7): positives are ratings >= 4; every user with n >= 2 positives has round(0.2 n)
+The protocol: positives are ratings >= 4; every user with n >= 2 positives has round(0.2 n)
 of them (at least 1) held out, either at random with a fixed seed or the most recent ones. The
 held-out ratings are deleted from a copy of the loaded source, so the service trains only on the
 rest; low ratings always stay in training (they are seen, never positives).

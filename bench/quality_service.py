@@ -18,7 +18,6 @@ from domain.model_version import ModelVersion
 from domain.training_job import JobStatus, TrainingJob
 from domain.tuning import TuneBudget
 from entrypoints.container import Container
-from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
 
 
@@ -44,7 +43,7 @@ class ServiceUnderTest:
                 train_threads=threads,
             )
         )
-        self._runtime = ServiceRuntime(self._c)
+        self._runtime = self._c.runtime()
 
     async def start(self) -> None:
         await self._runtime.start()

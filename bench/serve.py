@@ -116,7 +116,7 @@ def prepare(data_dir: Path, root: Path | None, covering_index: bool) -> str:
     """Source and registry in MariaDB, an empty Redis database, one trained model; its id.
 
     With `covering_index`, the source also gets the index the README recommends to operators
-    (`SEEN_INDEX_STATEMENT`); without it, the contract's schema as it is.
+    (`SEEN_INDEX_STATEMENT`); without it, the default schema as it is.
     """
     sql = f"DROP DATABASE IF EXISTS {sp.REGISTRY_DB}; CREATE DATABASE {sp.REGISTRY_DB}; "
     subprocess.run(
@@ -143,7 +143,7 @@ def start_all(servers: sp.Servers, root: Path | None) -> dict[str, sp.Server]:
     grpc_service = [sys.executable, "-m", "entrypoints.cli", "serve-grpc"]
     return {
         "service": servers.start(
-            "service", sp.granian("entrypoints.http.app:create_app_from_env"), root=root
+            "service", sp.granian("entrypoints.http.head_limits:create_limited_app_from_env"), root=root
         ),
         "grpc": servers.start("service-grpc", grpc_service, "grpc", root=root),
         "bare-granian": servers.start("bare-granian", sp.granian(bare)),

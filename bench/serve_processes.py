@@ -44,7 +44,16 @@ def code_env(root: Path | None) -> dict[str, str]:
 
 def granian(app: str, port: int | str = "{port}") -> list[str]:
     """`make serve-http`'s command line."""
-    command = [str(BIN / "granian"), "--interface", "asgi", "--factory", "--workers", "1"]
+    command = [
+        str(BIN / "granian"),
+        "--interface",
+        "asgi",
+        "--factory",
+        "--workers",
+        "1",
+        "--http1-buffer-size",
+        "131072",
+    ]
     return [*command, "--host", "127.0.0.1", "--port", str(port), app]
 
 

@@ -1,4 +1,4 @@
-"""Write a `SyntheticSite` into a MariaDB/MySQL database in the contract's default schema, fast.
+"""Write a `SyntheticSite` into a MariaDB/MySQL database in the default source schema, fast.
 
 Tables are written as tab-separated files and loaded by the `mysql` client with LOAD DATA LOCAL
 INFILE; the interactions' secondary keys are added after the load (one sorted index build instead
@@ -18,27 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.dialects import mysql
 
+from adapters.source.schema import interactions, tables_sql
 from bench.common import say
 from bench.synthetic import Spec, SyntheticSite
 
-SCHEMA = """
-DROP TABLE IF EXISTS synthetic_spec, titles, title_features, users, user_features, interactions, blacklist;
-CREATE TABLE titles (id BIGINT PRIMARY KEY, name VARCHAR(512) NOT NULL,
-  is_active BOOLEAN NOT NULL DEFAULT TRUE) DEFAULT CHARSET = utf8mb4;
-CREATE TABLE title_features (title_id BIGINT NOT NULL, feature VARCHAR(255) NOT NULL,
-  weight FLOAT NOT NULL DEFAULT 1.0) DEFAULT CHARSET = utf8mb4;
-CREATE TABLE users (id BIGINT PRIMARY KEY) DEFAULT CHARSET = utf8mb4;
-CREATE TABLE user_features (user_id BIGINT NOT NULL, feature VARCHAR(255) NOT NULL,
-  weight FLOAT NOT NULL DEFAULT 1.0) DEFAULT CHARSET = utf8mb4;
-CREATE TABLE interactions (id BIGINT AUTO_INCREMENT PRIMARY KEY, user_id BIGINT NOT NULL,
-  title_id BIGINT NOT NULL, int_type VARCHAR(32) NOT NULL, raw_score FLOAT NULL,
-  created_at DATETIME NOT NULL) DEFAULT CHARSET = utf8mb4;
-CREATE TABLE blacklist (title_id BIGINT PRIMARY KEY, reason VARCHAR(255)) DEFAULT CHARSET = utf8mb4;
-"""
-KEYS = (
-    "ALTER TABLE interactions ADD KEY ix_interactions_user_id (user_id), "
-    "ADD KEY ix_interactions_created_at (created_at)"
+# The default source schema from its one definition (adapters/source/schema.py); the interactions'
+# keys are added in one statement after the load.
+SCHEMA = (
+    "DROP TABLE IF EXISTS synthetic_spec, titles, title_features, users, user_features, interactions, "
+    "blacklist;\n" + tables_sql(mysql.dialect())
+)
+KEYS = "ALTER TABLE interactions " + ", ".join(
+    f"ADD KEY {index.name} ({', '.join(column.name for column in index.columns)})"
+    for index in sorted(interactions.indexes, key=lambda index: str(index.name))
 )
 
 

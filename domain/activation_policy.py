@@ -1,4 +1,4 @@
-"""Whether a freshly trained version replaces the active one (contract section 6, "Policy")."""
+"""Whether a freshly trained version replaces the active one (README, "Model lifecycle")."""
 
 from __future__ import annotations
 

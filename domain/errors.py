@@ -59,3 +59,14 @@ class TrainingFailedError(RecommenderError):
 
 class JobCancelledError(RecommenderError):
     """A running job was cancelled between two epochs."""
+
+
+MAX_DETAIL_CHARS = 500
+"""An error's sentence as a transport sends it: a refused value quoted in it may be megabytes long
+(and gRPC drops a call whose trailing metadata passes 16 KiB)."""
+
+
+def brief(detail: str) -> str:
+    if len(detail) <= MAX_DETAIL_CHARS:
+        return detail
+    return f"{detail[:MAX_DETAIL_CHARS]}... ({len(detail)} characters in all)"

@@ -1,4 +1,4 @@
-"""Validation of user and title ids and of list sizes (contract section 1 and 4.1)."""
+"""Validation of user and title ids and of list sizes (README, "REST API")."""
 
 from __future__ import annotations
 
@@ -9,18 +9,39 @@ DEFAULT_K = 10
 MAX_K = 200
 
 
+MAX_ID_DIGITS = len(str(MAX_ID))
+SHOWN_CHARS = 40
+"""Error details quote at most this much of a refused value (it may be megabytes long)."""
+
+
+def shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
+
+
+def ascii_integer(text: str, max_digits: int) -> int | None:
+    """`text` as a non-negative integer when it is ASCII digits (an optional `+`, surrounding spaces
+    and leading zeros allowed) with at most `max_digits` significant ones; None otherwise. Other
+    scripts' digits (superscripts, Arabic-Indic, fullwidth) and digit strings past the limit are
+    refused here, before `int()` could accept them or raise past its own digit limit."""
+    digits = text.strip(" \t").removeprefix("+")
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    significant = digits.lstrip("0")
+    if len(significant) > max_digits:
+        return None
+    return int(significant or "0")
+
+
 def parse_id(value: object, name: str) -> int:
     """Return `value` as a positive 64-bit id or raise InvalidArgumentError naming `name`."""
-    if isinstance(value, bool):
-        raise InvalidArgumentError(f"{name} must be a positive 64-bit integer, got {value!r}")
-    if isinstance(value, int):
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("+").isdigit():
-        number = int(value.strip())
-    else:
-        raise InvalidArgumentError(f"{name} must be a positive 64-bit integer, got {value!r}")
-    if not 1 <= number <= MAX_ID:
-        raise InvalidArgumentError(f"{name} must be between 1 and {MAX_ID}, got {number}")
+    elif isinstance(value, str):
+        number = ascii_integer(value, MAX_ID_DIGITS)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise InvalidArgumentError(f"{name} must be an integer between 1 and {MAX_ID}, got {shown(value)}")
     return number
 
 
@@ -28,14 +49,13 @@ def parse_k(value: object | None) -> int:
     """Return the list size: default 10, otherwise an integer in 1..200."""
     if value is None or value == "":
         return DEFAULT_K
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidArgumentError(f"k must be an integer between 1 and {MAX_K}, got {value!r}")
-    try:
-        k = int(value)
-    except ValueError:
-        raise InvalidArgumentError(f"k must be an integer between 1 and {MAX_K}, got {value!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise InvalidArgumentError(f"k must be between 1 and {MAX_K}, got {k}")
+    k: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        k = value
+    elif isinstance(value, str):
+        k = ascii_integer(value, len(str(MAX_K)))
+    if k is None or not 1 <= k <= MAX_K:
+        raise InvalidArgumentError(f"k must be an integer between 1 and {MAX_K}, got {shown(value)}")
     return k
 
 

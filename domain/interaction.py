@@ -1,4 +1,4 @@
-"""Interactions and the rule that makes one a positive (contract section 3)."""
+"""Interactions and the rule that makes one a positive."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class PositiveRule:
     def validate_event(
         self, user_id: object, title_id: object, int_type: str, raw_score: float | None
     ) -> tuple[int, int]:
-        """Check a hot event as the contract asks; return the parsed ids."""
+        """Check a hot event as /titles/interactions accepts it; return the parsed ids."""
         uid = parse_id(user_id, "user_id")
         tid = parse_id(title_id, "title_id")
         if int_type not in self.weights:

@@ -13,11 +13,54 @@ from domain.errors import InvalidArgumentError
 LOSSES = ("warp", "bpr", "logistic", "warp-kos")
 
 
-def _bounded_int(name: str, value: object, low: int, high: int) -> int:
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A parameter's allowed range: [low, high], or (low, high] when `low_open`; no `high`: unbounded."""
+
+    low: float
+    high: float | None = None
+    low_open: bool = False
+
+    # `gt`/`ge`/`le`: the names schema validators use (OpenAPI, msgspec, pydantic).
+    @property
+    def gt(self) -> float | None:
+        return self.low if self.low_open else None
+
+    @property
+    def ge(self) -> float | None:
+        return None if self.low_open else self.low
+
+    @property
+    def le(self) -> float | None:
+        return self.high
+
+    def holds(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        return above and (self.high is None or value <= self.high)
+
+    def text(self) -> str:
+        if self.high is None:
+            return f">= {self.low:g}" if not self.low_open else f"> {self.low:g}"
+        return f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+
+
+TRAIN_BOUNDS: Mapping[str, Bound] = {
+    "no_components": Bound(1, 1024),
+    "epochs": Bound(1, 1000),
+    "learning_rate": Bound(0, 1, low_open=True),
+    "item_alpha": Bound(0),
+    "user_alpha": Bound(0),
+}
+"""The numeric /admin/train parameters' ranges (contract section 4.3): the one definition both the
+domain's validation and the transports' schemas are made from."""
+
+
+def _bounded_int(name: str, value: object) -> int:
+    bound = TRAIN_BOUNDS[name]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(f"{name} must be an integer between {low} and {high}, got {value!r}")
-    if not low <= value <= high:
-        raise InvalidArgumentError(f"{name} must be between {low} and {high}, got {value}")
+        raise InvalidArgumentError(f"{name} must be an integer {bound.text()}, got {value!r}")
+    if not bound.holds(value):
+        raise InvalidArgumentError(f"{name} must be {bound.text()}, got {value}")
     return value
 
 
@@ -29,7 +72,7 @@ def _finite(name: str, value: object) -> float:
 
 @dataclass(frozen=True, slots=True)
 class TrainParams:
-    """LightFM hyperparameters as accepted by /admin/train (contract section 4.3)."""
+    """LightFM hyperparameters as accepted by /admin/train."""
 
     no_components: int = 100
     loss: str = "warp"
@@ -40,16 +83,14 @@ class TrainParams:
     normalize_features: bool = False
 
     def __post_init__(self) -> None:
-        _bounded_int("no_components", self.no_components, 1, 1024)
-        _bounded_int("epochs", self.epochs, 1, 1000)
+        _bounded_int("no_components", self.no_components)
+        _bounded_int("epochs", self.epochs)
         if self.loss not in LOSSES:
             raise InvalidArgumentError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
-        rate = _finite("learning_rate", self.learning_rate)
-        if not 0 < rate <= 1:
-            raise InvalidArgumentError(f"learning_rate must be in (0, 1], got {rate}")
-        for name in ("item_alpha", "user_alpha"):
-            if _finite(name, getattr(self, name)) < 0:
-                raise InvalidArgumentError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("learning_rate", "item_alpha", "user_alpha"):
+            value, bound = _finite(name, getattr(self, name)), TRAIN_BOUNDS[name]
+            if not bound.holds(value):
+                raise InvalidArgumentError(f"{name} must be {bound.text()}, got {value}")
         if not isinstance(self.normalize_features, bool):
             raise InvalidArgumentError("normalize_features must be true or false")
 

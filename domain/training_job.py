@@ -63,15 +63,18 @@ class TrainingJob:
     error: str | None = None
     progress: float = 0.0
     activation: str | None = None
+    """What the activation policy decided, and why (set when the job succeeds)."""
+    note: str | None = None
+    """What the job is doing that is not a decision, e.g. "waiting: job X is running"."""
 
     def start(self, now: datetime) -> TrainingJob:
         if self.status is not JobStatus.SCHEDULED:
             raise ConflictError(f"job {self.job_id} is {self.status}, it cannot start")
         return dataclasses.replace(self, status=JobStatus.RUNNING, started_at=now, progress=0.0)
 
-    def with_note(self, note: str) -> TrainingJob:
-        """A word on what the job is doing now (e.g. waiting for another job), kept in `activation`."""
-        return dataclasses.replace(self, activation=note)
+    def with_note(self, note: str | None) -> TrainingJob:
+        """A word on what the job is doing now (e.g. waiting for another job); None clears it."""
+        return dataclasses.replace(self, note=note)
 
     def with_progress(self, progress: float) -> TrainingJob:
         return dataclasses.replace(self, progress=min(1.0, max(0.0, progress)))

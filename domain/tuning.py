@@ -1,4 +1,4 @@
-"""Hyperparameter search (contract sections 4.3 and 6): its budget, one trial's record, the outcome.
+"""Hyperparameter search (README, "Tuning"): its budget, one trial's record, the outcome.
 
 Every trial is a set of /admin/train parameters, so the best one can be trained again from its
 params. A trial's `epochs` is the epoch count at which its validation score was best (early stopping),

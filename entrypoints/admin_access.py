@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from urllib.parse import unquote
 
 from domain.errors import ForbiddenError, UnauthenticatedError
 
 
 def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8 and ::1 in any spelling: bracketed, URL-encoded, IPv4-mapped (`::ffff:127.0.0.1`)."""
     if not host:
         return False
-    host = host.strip("[]")
-    if host.startswith("::ffff:"):
-        host = host.removeprefix("::ffff:")
+    text = unquote(host).strip().strip("[]")
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(text)
     except ValueError:
-        return host == "localhost"
+        return text.lower() == "localhost"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def check_admin(token: str | None, authorization: str | None, peer_host: str | None) -> None:

@@ -81,7 +81,6 @@ async def _train(args: argparse.Namespace) -> int:
     from domain.model_version import TrainParams
     from entrypoints.container import Container
     from entrypoints.http.schemas import JobBody
-    from entrypoints.runtime import ServiceRuntime
 
     container = Container()
     overrides = {
@@ -95,7 +94,7 @@ async def _train(args: argparse.Namespace) -> int:
         if v
     }
     command = TrainCommand(TrainParams(**overrides), activate=not args.no_activate)
-    runtime = ServiceRuntime(container)
+    runtime = container.runtime()
     await container.registry().create_schema()
     job = await container.train_model().execute(command)
     await runtime.stop()
@@ -113,7 +112,6 @@ async def _tune(args: argparse.Namespace) -> int:
     from domain.tuning import TuneBudget
     from entrypoints.container import Container
     from entrypoints.http.schemas import JobBody
-    from entrypoints.runtime import ServiceRuntime
 
     try:
         budget = TuneBudget(args.trials, args.timeout)
@@ -121,7 +119,7 @@ async def _tune(args: argparse.Namespace) -> int:
         print(f"tune: {exc}", file=sys.stderr)
         return 2
     container = Container()
-    runtime = ServiceRuntime(container)
+    runtime = container.runtime()
     await container.registry().create_schema()
     job = await container.tune_model().execute(TuneCommand(budget, activate=not args.no_activate))
     await runtime.stop()

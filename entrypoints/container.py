@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
 
 from dependency_injector import containers, providers
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
 from adapters.cache.coalescing_cache import CoalescingCache
@@ -18,6 +16,7 @@ from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.seen_index.numpy_index import NumpySeenIndex
 from adapters.source.hot_event_merger import SourceTablesEventMerger
 from adapters.source.queries import load_query_file
 from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
@@ -27,18 +26,24 @@ from adapters.system.clock import RandomIdGenerator, SystemClock
 from application.activate_model import ActivateModel
 from application.add_new_titles import AddNewTitles
 from application.blacklist_admin import BlacklistAdmin
+from application.cancel_job import CancelJob
 from application.check_health import CheckHealth
 from application.follow_active_model import FollowActiveModel
+from application.follow_source_interactions import FollowSourceInteractions
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
+from application.job_runner import JobRunner
 from application.model_views import JobQueries, ModelQueries
-from application.ports import NO_EVENTS, FeatureSource, ServiceEvents
+from application.ports import NO_EVENTS, ArtifactStore, SeenIndex, ServiceEvents
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
 from application.refresh_catalogue import RefreshCatalogue
 from application.relevant_titles import RelevantTitles
+from application.run_daily_training import RunDailyTraining
+from application.run_scheduled_job import RunScheduledJob
+from application.schedule_training import ScheduleTraining
 from application.serving_state import ServingState
 from application.train_model import TrainModel
 from application.training_guard import TrainingGuard
@@ -46,7 +51,10 @@ from application.training_pipeline import TrainingPipeline, TrainingPolicy, Trai
 from application.tune_model import TuneModel
 from domain.activation_policy import AutoActivate
 from domain.interaction import PositiveRule
+from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.exposition import Observability
+from entrypoints.observability.lifecycle import ObservabilityLifecycle
+from entrypoints.runtime import Jobs, ServiceRuntime, Serving
 from entrypoints.scheduler import ApschedulerJobScheduler
 from entrypoints.settings import Settings, load_settings
 
@@ -63,13 +71,32 @@ def _source_queries(settings: Settings) -> dict[str, str] | None:
     return load_query_file(settings.source_queries) if settings.source_queries else None
 
 
-def _features(
-    source: object, engine: Callable[[], AsyncEngine], queries: Callable[[], dict[str, str] | None]
-) -> FeatureSource:
-    """The source's own feature lookups when it has them (the in-memory fake), else SQL ones."""
-    if hasattr(source, "user_features") and hasattr(source, "title_features"):
-        return cast(FeatureSource, source)
-    return SqlAlchemyFeatureSource(engine(), queries())
+def _schedules(settings: Settings) -> bool:
+    """Only the training process schedules (REC_TRAIN_CRON=off: a serving replica)."""
+    return settings.train_cron != "off"
+
+
+def _artifacts(settings: Settings) -> ArtifactStore:
+    """By the scheme of REC_ARTIFACTS_URL: a directory, or a bucket with a local cache."""
+    location = settings.artifacts_bucket
+    if location is None:
+        return FilesystemArtifactStore(settings.artifacts_dir)
+    from adapters.artifacts.s3_artifacts import S3ArtifactStore  # boto3 is loaded only when used
+
+    bucket, prefix = location
+    return S3ArtifactStore(bucket, prefix, settings.artifact_cache_dir, endpoint_url=settings.s3_endpoint_url)
+
+
+def _tail(
+    settings: Settings, tail: Callable[[], FollowSourceInteractions]
+) -> FollowSourceInteractions | None:
+    """The seen index's tail runs only with REC_SEEN_FROM=memory."""
+    return tail() if settings.seen_from == "memory" else None
+
+
+def _serving_index(settings: Settings, index: SeenIndex) -> SeenIndex | None:
+    """The index that answers "seen" on a miss: none with REC_SEEN_FROM=source (version 1's reads)."""
+    return index if settings.seen_from == "memory" else None
 
 
 def _cache(settings: Settings, events: ServiceEvents = NO_EVENTS) -> CoalescingCache:
@@ -106,7 +133,7 @@ class Container(containers.DeclarativeContainer):
         queries=providers.Singleton(_source_queries, settings),
     )
     registry = providers.Singleton(SqlAlchemyModelRegistry, registry_engine)
-    artifacts = providers.Singleton(FilesystemArtifactStore, settings.provided.data_dir)
+    artifacts = providers.Singleton(_artifacts, settings)
     engine = providers.Singleton(LightFMEngine, rule=rule, threads=settings.provided.train_threads)
     cache = providers.Singleton(_cache, settings, events)
     # Hot events and the admin blacklist live in the registry database (contract sections 4.3, 6).
@@ -118,8 +145,13 @@ class Container(containers.DeclarativeContainer):
         SourceWithHotEvents, source, hot_events, event_merger, settings.provided.hot_events_in_source
     )
     hot_seen = providers.Singleton(HotSeen, hot_events)
+    # Every user's seen titles in memory; recent additions kept as long as a cached list lives.
+    seen_index = providers.Singleton(NumpySeenIndex, settings.provided.cache_ttl_seconds)
+    serving_index = providers.Singleton(_serving_index, settings, seen_index)
+    follow_source_interactions = providers.Singleton(FollowSourceInteractions, source, seen_index, hot_events)
+    # Tests that override `source` with the in-memory fake override `features` with it too.
     features = providers.Singleton(
-        _features, source, source_engine.provider, providers.Singleton(_source_queries, settings).provider
+        SqlAlchemyFeatureSource, source_engine, providers.Singleton(_source_queries, settings)
     )
 
     activate_model = providers.Singleton(ActivateModel, registry, artifacts, engine, state)
@@ -131,22 +163,39 @@ class Container(containers.DeclarativeContainer):
     training_pipeline = providers.Singleton(
         TrainingPipeline, training_ports, state, activate_model, training_policy
     )
-    train_model = providers.Singleton(
-        TrainModel, training_ports, training_pipeline, refresh_catalogue, guard, events=events
-    )
+    job_runner = providers.Singleton(JobRunner, registry, clock, ids, guard, refresh_catalogue, events=events)
+    train_model = providers.Singleton(TrainModel, job_runner, training_pipeline)
     tuner = providers.Singleton(LightFMTuner, rule=rule, threads=settings.provided.train_threads)
-    tune_model = providers.Singleton(TuneModel, train_model, training_source, tuner)
+    tune_model = providers.Singleton(TuneModel, job_runner, training_pipeline, training_source, tuner)
+    run_scheduled_job = providers.Singleton(RunScheduledJob, job_runner, training_pipeline)
+    run_daily_training = providers.Singleton(RunDailyTraining, registry, clock, ids, run_scheduled_job)
+    # The scheduler calls the use cases back; the use cases that schedule get the scheduler (no cycle).
     scheduler = providers.Singleton(
-        ApschedulerJobScheduler, train_model, settings.provided.train_cron, settings.provided.zone
+        ApschedulerJobScheduler,
+        run_scheduled_job.provided.execute,
+        run_daily_training.provided.execute,
+        settings.provided.train_cron,
+        settings.provided.zone,
     )
+    schedule_training = providers.Singleton(ScheduleTraining, registry, clock, ids, scheduler)
+    cancel_job = providers.Singleton(CancelJob, registry, clock, job_runner, scheduler)
     recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
     follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
     recommend_for_user = providers.Singleton(
-        RecommendForUser, state, source, cache, hot_seen, features, events=events
+        RecommendForUser, state, source, cache, hot_seen, features, serving_index, events=events
     )
     relevant_titles = providers.Singleton(RelevantTitles, state, cache, features, events=events)
     record_interaction = providers.Singleton(
-        RecordInteraction, rule, hot_events, hot_seen, state, features, cache, clock, service_events=events
+        RecordInteraction,
+        rule,
+        hot_events,
+        hot_seen,
+        state,
+        features,
+        cache,
+        clock,
+        serving_index,
+        service_events=events,
     )
     blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state)
     add_new_titles = providers.Singleton(AddNewTitles, state, features)
@@ -162,4 +211,51 @@ class Container(containers.DeclarativeContainer):
             cache=cache.provided.ping,
             artifacts=artifacts.provided.ping,
         ),
+    )
+    grpc_servicer = providers.Factory(
+        RecommenderServicer,
+        recommend_for_user,
+        relevant_titles,
+        record_interaction,
+        train_model,
+        settings.provided.admin_token,
+    )
+    runtime = providers.Factory(
+        ServiceRuntime,
+        serving=providers.Factory(
+            Serving,
+            create_schemas=providers.List(
+                registry.provided.create_schema,
+                hot_events.provided.create_schema,
+                admin_blacklist_store.provided.create_schema,
+            ),
+            check_source_queries=source.provided.check_queries,
+            restore_model=activate_model.provided.restore,
+            refresh_catalogue=refresh_catalogue,
+            add_new_titles=add_new_titles,
+            blacklist_admin=blacklist_admin,
+            follow_active_model=follow_active_model,
+            state=state,
+            observability=providers.Factory(
+                ObservabilityLifecycle, observability, state, check_health, settings
+            ),
+            follow_source=providers.Callable(_tail, settings, follow_source_interactions.provider),
+            tail_seconds=settings.provided.source_tail_seconds,
+            close=providers.List(
+                hot_events.provided.close,
+                admin_blacklist_store.provided.close,
+                source.provided.close,
+                cache.provided.close,
+                registry.provided.close,
+            ),
+        ),
+        jobs=providers.Factory(
+            Jobs,
+            runner=job_runner,
+            recover_jobs=recover_jobs,
+            scheduler=scheduler,
+            train_model=train_model,
+            schedules=providers.Callable(_schedules, settings),
+        ),
+        admin_token_set=providers.Callable(bool, settings.provided.admin_token),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, tzinfo
 
 import structlog
@@ -12,19 +12,23 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from application.train_model import TrainModel
 from domain.training_job import TrainingJob
 
 log = structlog.get_logger(__name__)
 
 DAILY_ID = "daily-training"
 
+RunJob = Callable[[str], Awaitable[object]]
+"""Runs the stored scheduled job of that id (the use case `RunScheduledJob.execute`)."""
+RunDaily = Callable[[], Awaitable[object]]
+
 
 class ApschedulerJobScheduler:
     """Implements the `JobScheduler` port; the registry stays the truth, this only wakes jobs up."""
 
-    def __init__(self, train_model: TrainModel, cron: str, timezone: tzinfo) -> None:
-        self._train = train_model
+    def __init__(self, run_job: RunJob, run_daily: RunDaily, cron: str, timezone: tzinfo) -> None:
+        self._run_job = run_job
+        self._run_daily = run_daily
         self._cron = cron
         self._timezone = timezone
         # misfire_grace_time=None: a job whose time passed while the service was down runs at start.
@@ -39,7 +43,7 @@ class ApschedulerJobScheduler:
             self.schedule(job.job_id, job.scheduled_at or job.created_at)
         if self._cron != "off":
             trigger = CronTrigger.from_crontab(self._cron, timezone=self._timezone)
-            self._scheduler.add_job(self._train.run_daily, trigger, id=DAILY_ID, replace_existing=True)
+            self._scheduler.add_job(self._run_daily, trigger, id=DAILY_ID, replace_existing=True)
             log.info(
                 "daily_training_scheduled",
                 cron=self._cron,
@@ -49,7 +53,7 @@ class ApschedulerJobScheduler:
 
     def schedule(self, job_id: str, run_at: datetime) -> None:
         self._scheduler.add_job(
-            self._train.run_scheduled, DateTrigger(run_at), args=[job_id], id=job_id, replace_existing=True
+            self._run_job, DateTrigger(run_at), args=[job_id], id=job_id, replace_existing=True
         )
         log.info("training_scheduled", job_id=job_id, run_at=run_at.isoformat())
 

@@ -17,9 +17,9 @@ import structlog
 import uvicorn
 
 from entrypoints.container import Container
-from entrypoints.grpc.server import GrpcService
+from entrypoints.grpc.server import GrpcService, grpc_interceptors
 from entrypoints.http.app import create_app
-from entrypoints.runtime import ServiceRuntime
+from entrypoints.http.uvicorn_protocol import LimitedHttpToolsProtocol
 from entrypoints.settings import Settings
 
 log = structlog.get_logger("serve")
@@ -58,6 +58,7 @@ def _http_server(container: Container, host: str, port: int) -> _QuietServer:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS),
+        http=LimitedHttpToolsProtocol,  # the head limits, refused with the error body
     )
     return _QuietServer(config)
 
@@ -87,7 +88,7 @@ async def _serve(settings: Settings, grpc_port: int, http: tuple[str, int] | Non
     container.settings.override(settings)
     grpc_service = _grpc_service(container, grpc_port)  # a busy port fails before any startup work
     http_server = _http_server(container, *http) if http else None
-    runtime = ServiceRuntime(container)  # one runtime for both transports, started once
+    runtime = container.runtime()  # one runtime for both transports, started once
     await runtime.start()
     gc.freeze()  # what start built lives as long as the process: out of full collections (http/app.py)
     try:
@@ -99,7 +100,10 @@ async def _serve(settings: Settings, grpc_port: int, http: tuple[str, int] | Non
 
 def _grpc_service(container: Container, port: int) -> GrpcService:
     try:
-        return GrpcService(container, port)
+        interceptors = grpc_interceptors(container.observability())
+        return GrpcService(
+            container.grpc_servicer(), container.check_health(), port, interceptors=interceptors
+        )
     except RuntimeError as exc:
         raise ServerFailedError(f"gRPC cannot listen on port {port} (REC_GRPC_PORT): {exc}") from exc
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import tzlocal
@@ -14,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_WEIGHTS = {"rating": 1.0, "view": 0.5, "bookmark": 2.0}
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
 def _default_threads() -> int:
@@ -43,9 +46,13 @@ class Settings(BaseSettings):
     popular_window_days: int = Field(default=30, ge=1)
     train_threads: int = Field(default_factory=_default_threads, ge=1)
     hot_events_in_source: bool = True
+    seen_from: Literal["memory", "source"] = "memory"
+    source_tail_seconds: float = Field(default=2.0, gt=0, le=3600)
     log_format: Literal["console", "json"] = "console"
     metrics: bool = True  # REC_METRICS=off: no /metrics, recording is a no-op
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # a port serving only /metrics
+    artifacts_url: str | None = None  # file:///dir (default: the data dir) or s3://bucket/prefix
+    s3_endpoint_url: str | None = None  # an S3-compatible store (MinIO...); credentials from AWS_*
 
     @field_validator("interaction_weights", mode="before")
     @classmethod
@@ -61,7 +68,15 @@ class Settings(BaseSettings):
             raise ValueError("needs at least one type, each with a positive weight")
         return value
 
-    @field_validator("admin_token", "redis_url", "source_url", "registry_url", mode="before")
+    @field_validator(
+        "admin_token",
+        "redis_url",
+        "source_url",
+        "registry_url",
+        "artifacts_url",
+        "s3_endpoint_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -90,6 +105,31 @@ class Settings(BaseSettings):
     def _check_redis_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be redis://host:port/db (or rediss://, unix://)")
+        return value
+
+    @field_validator("artifacts_url")
+    @classmethod
+    def _check_artifacts_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme == "file" and parts.netloc in ("", "localhost") and parts.path:
+            return value
+        if (
+            parts.scheme == "s3"
+            and _BUCKET_NAME.fullmatch(parts.netloc)
+            and not (parts.query or parts.fragment)
+        ):
+            return value
+        raise ValueError("must be file:///a/directory or s3://bucket/prefix (bucket: 3-63 of a-z 0-9 . -)")
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _check_s3_endpoint(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+                raise ValueError("must be http(s)://host:port, without credentials (those come from AWS_*)")
         return value
 
     @model_validator(mode="after")
@@ -135,6 +175,26 @@ class Settings(BaseSettings):
     @property
     def effective_registry_url(self) -> str:
         return self.registry_url or f"sqlite+aiosqlite:///{(self.data_dir / 'model_registry.db').resolve()}"
+
+    @property
+    def artifacts_bucket(self) -> tuple[str, str] | None:
+        """(bucket, prefix) when REC_ARTIFACTS_URL is s3://..., else None."""
+        if self.artifacts_url is None or not self.artifacts_url.startswith("s3:"):
+            return None
+        parts = urlsplit(self.artifacts_url)
+        return parts.netloc, parts.path.strip("/")
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """The directory of a file:// REC_ARTIFACTS_URL, else the data dir."""
+        if self.artifacts_url is None or not self.artifacts_url.startswith("file:"):
+            return self.data_dir
+        return Path(urlsplit(self.artifacts_url).path)
+
+    @property
+    def artifact_cache_dir(self) -> Path:
+        """Where a replica keeps the versions it downloaded from S3."""
+        return self.data_dir / "artifact-cache"
 
     @property
     def uses_demo_source(self) -> bool:

@@ -1,4 +1,4 @@
-"""A deterministic synthetic source (SQLite, the contract's default schema) for demos and benchmarks.
+"""A deterministic synthetic source (SQLite, the default source schema) for demos and benchmarks.
 
 Users have a taste over genres driven by their attributes plus a personal part and a few hidden
 factors; titles have 1-3 genres and a popularity. Events are drawn without replacement from a softmax
@@ -18,26 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy.dialects import sqlite
 
 from adapters.source import tables as columns
+from adapters.source.schema import indexes_sql, tables_sql
 
-TABLES_SQL = """
-CREATE TABLE titles (id BIGINT PRIMARY KEY, name VARCHAR(512) NOT NULL,
-  is_active BOOLEAN NOT NULL DEFAULT TRUE);
-CREATE TABLE title_features (title_id BIGINT NOT NULL, feature VARCHAR(255) NOT NULL,
-  weight FLOAT NOT NULL DEFAULT 1.0);
-CREATE TABLE users (id BIGINT PRIMARY KEY);
-CREATE TABLE user_features (user_id BIGINT NOT NULL, feature VARCHAR(255) NOT NULL,
-  weight FLOAT NOT NULL DEFAULT 1.0);
-CREATE TABLE interactions (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id BIGINT NOT NULL,
-  title_id BIGINT NOT NULL, int_type VARCHAR(32) NOT NULL, raw_score FLOAT NULL,
-  created_at DATETIME NOT NULL);
-CREATE TABLE blacklist (title_id BIGINT PRIMARY KEY, reason VARCHAR(255));
-"""
-INDEXES_SQL = """
-CREATE INDEX ix_interactions_user_id ON interactions (user_id);
-CREATE INDEX ix_interactions_created_at ON interactions (created_at);
-"""
+# The default source schema from its one definition; indexes are built after the bulk load.
+TABLES_SQL = tables_sql(sqlite.dialect())
+INDEXES_SQL = indexes_sql(sqlite.dialect())
 SCHEMA_SQL = TABLES_SQL + INDEXES_SQL
 
 GENRES = (

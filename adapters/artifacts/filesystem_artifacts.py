@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from application.ports import ArtifactBundle
+from application.ports import ArtifactBundle, ArtifactStore
 from domain.errors import ArtifactError, ConflictError, InvalidArgumentError, UnavailableError
 
 FORMAT_VERSION = 1
@@ -29,7 +29,7 @@ TEMP_PREFIX = ".tmp-"
 _HASH_BLOCK = 1 << 20
 
 
-class FilesystemArtifactStore:
+class FilesystemArtifactStore(ArtifactStore):
     """`ArtifactStore` writing each model into a temporary directory renamed into place when complete."""
 
     def __init__(self, root: Path) -> None:
@@ -112,7 +112,8 @@ class FilesystemArtifactStore:
             )
         try:
             with np.load(folder / arrays_file, allow_pickle=False) as stored:
-                arrays = {name: np.array(stored[name]) for name in stored.files}
+                # each member is read into its own new array: no copy needed (it would double the peak)
+                arrays = {name: stored[name] for name in stored.files}
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
             raise ArtifactError(f"the {place.what} arrays of {model_id} cannot be read: {exc}") from None
         return ArtifactBundle(arrays=arrays, meta=document.get("meta", {}))

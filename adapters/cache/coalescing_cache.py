@@ -25,7 +25,7 @@ class _Flight:
     started: float
 
 
-class CoalescingCache:
+class CoalescingCache(RecommendationCache):
     """`RecommendationCache` that lets one caller compute a missing list while the others wait."""
 
     def __init__(self, inner: RecommendationCache, wait_seconds: float = WAIT_SECONDS) -> None:

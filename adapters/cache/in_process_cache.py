@@ -6,11 +6,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from application.ports import NO_EVENTS, CacheKey, ServiceEvents
+from application.ports import NO_EVENTS, CacheKey, RecommendationCache, ServiceEvents
 from domain.recommendation import RankedList
 
 
-class InProcessRecommendationCache:
+class InProcessRecommendationCache(RecommendationCache):
     """Bounded LRU with a TTL on every entry.
 
     Invalidate-all bumps a namespace number that is part of every key, so it never scans;
@@ -66,6 +66,9 @@ class InProcessRecommendationCache:
         self._user_generation[user_id] = self._user_generation.get(user_id, 0) + 1
 
     async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
         return None
 
     def __len__(self) -> int:

@@ -1,4 +1,4 @@
-"""Ranked lists in Redis (contract section 6): shared by every replica, bypassed while Redis is down.
+"""Ranked lists in Redis: shared by every replica, bypassed while Redis is down.
 
 Keys under `prefix` (every one with a TTL):
 - `{prefix}:ns`: the namespace number; invalidate-all INCRs it, so old lists become unreachable
@@ -12,9 +12,9 @@ missed; the put that follows writes exactly that key, so a list computed before 
 never stored where later reads would find it. Each put refreshes the TTL of the namespace and
 generation keys, which therefore outlive every list that depends on them.
 
-Reads, puts and invalidations go through one auto-pipelined connection (`redis_pipelined`: about
-5x less Python per command than redis-py's pooled client, and no pool whose new connections miss
-the 50 ms connect timeout under load, which silently dropped invalidations); `ping` and loading
+Reads, puts and invalidations go through one auto-pipelined connection (`redis_pipelined`: much
+less Python per command than redis-py's pooled client, and no pool whose new connections miss the
+short connect timeout under load, which silently dropped invalidations); `ping` and loading
 the script use redis-py. TLS (`rediss://`) uses redis-py throughout.
 """
 
@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from adapters.cache.redis_pipelined import PipelinedRedis, RespError, bulk, pack
 from adapters.cache.redis_subscriber import LeanListener, Listener, RedisPyListener
-from application.ports import NO_EVENTS, CacheKey, ServiceEvents
+from application.ports import NO_EVENTS, CacheKey, RecommendationCache, ServiceEvents
 from domain.errors import CacheUnavailableError
 from domain.recommendation import RankedList
 
@@ -76,8 +76,8 @@ def encode(value: RankedList) -> bytes:
 
 
 def decode(blob: bytes) -> RankedList | None:
-    """The list packed by `encode`; None for anything else. (`array` is ~20 % cheaper than numpy
-    here: a request decodes 300 ids and scores.)"""
+    """The list packed by `encode`; None for anything else. (`array` is cheaper than numpy
+    for a list this short, decoded on every cached request.)"""
     body = memoryview(blob)[len(MAGIC) :]
     if not blob.startswith(MAGIC) or len(body) % (_ID.itemsize + _SCORE.itemsize):
         return None
@@ -168,7 +168,7 @@ def pipelined_twin(client: Redis) -> PipelinedRedis | None:
     )
 
 
-class RedisRecommendationCache:
+class RedisRecommendationCache(RecommendationCache):
     """`RecommendationCache` in Redis; never raises to callers except from `ping`."""
 
     def __init__(

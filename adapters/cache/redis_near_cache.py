@@ -6,8 +6,8 @@ when a list read a moment ago is answered from memory.
 
 Coherence with the other replicas: every invalidation (all lists, or one user's) is published on
 the channel `{prefix}:invalidations` after the Redis counters changed, and each process drops its
-copies when the message arrives (on loopback, 0.18 ms median after the invalidating call; in 200
-tries it had always arrived by the time the invalidating process got its answer). Nothing is kept
+copies when the message arrives (on loopback it had arrived by the time the invalidating process
+got its answer, in every try). Nothing is kept
 while the subscription is not confirmed (at start, after a lost connection: copies are dropped and
 the near layer stays off until it is back), and a read that was in flight when an invalidation
 arrived is not kept. Every copy also expires after `seconds` (default 5), which bounds how long a
@@ -28,7 +28,7 @@ import structlog
 
 from adapters.cache.redis_cache import INVALIDATE_ALL, RedisRecommendationCache
 from adapters.cache.redis_subscriber import Listener
-from application.ports import NO_EVENTS, CacheKey, ServiceEvents
+from application.ports import NO_EVENTS, CacheKey, RecommendationCache, ServiceEvents
 from domain.recommendation import RankedList
 
 log = structlog.get_logger(__name__)
@@ -38,7 +38,7 @@ MAX_ENTRIES = 4096  # a list of 300 ids and scores is about 22 KB as Python obje
 RESUBSCRIBE_SECONDS = 1.0
 
 
-class RedisNearCache:
+class RedisNearCache(RecommendationCache):
     """`RecommendationCache`: an in-process copy (LRU, `seconds` old at most) over Redis.
 
     `inner` must announce its invalidations (`RedisRecommendationCache(..., announce=True)`) on

@@ -1,7 +1,7 @@
 """One auto-pipelined Redis connection for the cache's hot path (a read per request, a write per miss).
 
-redis-py's asyncio client costs about 100 us of Python per command (pool checkout, retry wrapper,
-RESP3 parser, one socket write each), more than the rest of a cached request together. This
+redis-py's asyncio client spends more Python per command (pool checkout, retry wrapper, RESP3
+parser, one socket write each) than the rest of a cached request together. This
 connection is a bare `asyncio.Protocol`: the commands issued during one turn of the event loop are
 written in one `write`, replies (RESP2) are matched to callers in order. Redis answers commands of
 one connection in order, so many requests in flight share it without a pool or a lock.

@@ -5,8 +5,8 @@ is confirmed, `on_message(payload)` for every message, and returns or raises whe
 ends (the caller starts it again).
 
 Two implementations: `LeanListener`, a bare `asyncio.Protocol` that reuses the RESP2 parser of
-`redis_pipelined` (redis-py's PubSub cost about 60 us of CPU per message; with every hot event
-announced to every replica that was a tenth of the hot-event path), and `RedisPyListener` for
+`redis_pipelined` (redis-py's PubSub costs enough CPU per message to weigh on the hot-event path,
+every hot event being announced to every replica), and `RedisPyListener` for
 TLS, which `redis_pipelined` does not do. A quiet lean subscription is checked with a PING every
 `HEALTH_SECONDS`: no answer within `timeout` ends it, so a silently dead connection is noticed.
 """
@@ -82,7 +82,7 @@ class _Subscriber(asyncio.Protocol):
             self.ended.set_exception(exc)
 
 
-class LeanListener:
+class LeanListener(Listener):
     def __init__(
         self,
         channel: bytes,
@@ -137,7 +137,7 @@ class LeanListener:
         return None
 
 
-class RedisPyListener:
+class RedisPyListener(Listener):
     """The same through redis-py's PubSub (TLS); `client` must have no read timeout."""
 
     def __init__(self, client: Redis, channel: bytes) -> None:

@@ -7,9 +7,9 @@ Evaluations (``evaluation`` in the bundle's training meta and the snapshot; metr
   recall@10 and AUC on that random holdout. With a forward check and newer positives to score, a
   second fit without the newer positives (and only those) is scored on them: it has seen exactly
   the data the active model had, so the comparison is fair. (Leaving the random holdout out of that
-  fit too, i.e. one shared fit, costs the candidate 20 % of its older data: on the synthetic timeline
-  of the tests its forward precision@10 came out ~0.005 lower than an identical model's, the size
-  of the policy's tolerance. `shared_forward` keeps that cheaper variant available.)
+  fit too, i.e. one shared fit, costs the candidate 20 % of its older data: its forward precision@10
+  then came out lower than an identical model's by about the policy's tolerance, enough to reject
+  an equal candidate. `shared_forward` keeps that cheaper variant available.)
 - ``forward`` (partial retraining with newer positives to score): the base has seen the random
   holdout, so the grown base is continued without the newer positives, and precision@10, recall@10
   and AUC are those of the newer positives (``in_sample`` 0).
@@ -37,8 +37,8 @@ from adapters.lightfm_engine.forward import (
 )
 from adapters.lightfm_engine.prepare import Prepared
 from application.ports import ArtifactBundle, ForwardResult
+from domain.training_job import TrainMode
 
-Mode = Literal["full", "partial"]
 Evaluation = Literal["holdout", "forward", "in_sample"]
 Role = Literal["holdout", "forward", "served"]
 Mask = npt.NDArray[np.bool_]
@@ -46,7 +46,7 @@ Mask = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    mode: Mode
+    mode: TrainMode
     held: Mask  # random holdout over the prepared positives
     auc_users: npt.NDArray[np.int64]  # rows sampled for the holdout AUC
     forward: ForwardSplit | None
@@ -58,14 +58,14 @@ class Plan:
 
     @property
     def evaluation(self) -> Evaluation:
-        if self.mode == "full":
+        if self.mode is TrainMode.FULL:
             return "holdout"
         return "forward" if self.has_newer else "in_sample"
 
     def fits(self) -> list[tuple[Role, Mask]]:
         """The evaluation fits, each with the positives it trains on (the served fit is not one)."""
         newer = self.forward.newer if self.forward is not None and self.has_newer else None
-        if self.mode == "partial":
+        if self.mode is TrainMode.PARTIAL:
             return [] if newer is None else [("forward", ~newer)]
         if newer is None:
             return [("holdout", ~self.held)]
@@ -77,7 +77,7 @@ class Plan:
         """Which model is scored on the newer positives."""
         if not self.has_newer:
             return None
-        return "holdout" if self.mode == "full" and self.shared_forward else "forward"
+        return "holdout" if self.mode is TrainMode.FULL and self.shared_forward else "forward"
 
 
 def score(
@@ -100,7 +100,7 @@ def score(
     result = None
     if role == plan.forward_role() and plan.forward is not None:
         candidate = candidate_metrics(users, items, plan.forward, workers)
-        if plan.mode == "partial":
+        if plan.mode is TrainMode.PARTIAL:
             metrics.update(candidate)
         active = baseline_precision(baseline, prepared, plan.forward, workers) if baseline else 0.0
         result = forward_result(plan.forward, candidate["precision_at_10"], active)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from lightfm import LightFM
 
-from adapters.lightfm_engine.assess import Mode, Plan, Role, finish, score
+from adapters.lightfm_engine.assess import Plan, Role, finish, score
 from adapters.lightfm_engine.bundle import check_bundle, feature_scale_of, to_bundle
 from adapters.lightfm_engine.evaluate import auc_sample, pair_matrix, split_holdout
 from adapters.lightfm_engine.fitting import (
@@ -48,6 +48,7 @@ from application.ports import (
 from domain.errors import TrainingFailedError
 from domain.interaction import PositiveRule
 from domain.model_version import DatasetStats, TrainParams
+from domain.training_job import TrainMode
 
 __all__ = ["FitInputs", "LightFMEngine", "check_finite", "fit_inputs"]
 
@@ -102,11 +103,11 @@ class LightFMEngine(RecommenderEngine):
                 "the source holds no positive interactions (known int_type, ratings at or above the "
                 "threshold), so there is nothing to train on"
             )
-        mode: Mode = "full" if base is None else "partial"
+        mode = TrainMode.FULL if base is None else TrainMode.PARTIAL
         plan = await asyncio.to_thread(self._plan, prepared, mode, forward)
         baseline = forward.baseline if forward else None
         training: dict[str, Any] = {
-            "mode": mode,
+            "mode": mode.value,
             "evaluation": plan.evaluation,
             "seed": self._seed,
             "holdout_fraction": self._holdout_fraction,
@@ -151,7 +152,7 @@ class LightFMEngine(RecommenderEngine):
         return await asyncio.to_thread(NumpyScorer.from_bundle, bundle)
 
     # --- steps -------------------------------------------------------------------------
-    def _plan(self, prepared: Prepared, mode: Mode, forward: ForwardCheck | None) -> Plan:
+    def _plan(self, prepared: Prepared, mode: TrainMode, forward: ForwardCheck | None) -> Plan:
         """The random holdout and its AUC sample, then the forward split, from one seeded generator."""
         rng = np.random.default_rng(self._seed)
         held = split_holdout(prepared.pos_rows, prepared.shape[0], self._holdout_fraction, rng)

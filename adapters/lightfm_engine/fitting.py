@@ -19,10 +19,9 @@ USER_BALANCE = 0.5
 """The engine's fits weigh each user's pairs by n ** -USER_BALANCE (n: the user's pairs in the fit).
 
 LightFM visits every pair once per epoch, so heavy users dominate the fit while every user counts
-the same in precision@10 and in what users see. MovieLens 100k, random protocol of bench/quality.py
-(named features at 0.25): 48 components, learning rate 0.03, 60 epochs, precision@10 0.2179 -> 0.2240;
-the default parameters, 30 epochs, 0.2001 -> 0.2041. Pair weights (contract section 3) are unchanged
-relative to each other within a user; `warp-kos` takes no weights at all.
+the same in precision@10 and in what users see; balancing raised precision@10 on MovieLens 100k
+(bench/quality.py, figures in BENCHMARKS.md). The pairs' own weights (from the interaction types)
+are unchanged relative to each other within a user; `warp-kos` takes no weights at all.
 """
 
 

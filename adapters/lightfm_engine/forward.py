@@ -1,4 +1,4 @@
-"""Compare forward in time (contract section 6, policy for scheduled and daily jobs).
+"""Compare forward in time (the activation policy of scheduled and daily jobs, `domain.activation_policy`).
 
 The positives newer than the active model's cutoff (a pair is newer when its FIRST positive event is
 after the cutoff, i.e. it was not a positive in the active model's data) are left out of the

@@ -1,4 +1,4 @@
-"""Partial retraining: continue from a model after growing it for the current data (contract section 6).
+"""Partial retraining: continue from a model grown for the current data (README, "Model lifecycle").
 
 The current preparation may know ids and named features the base did not, and may order identity
 columns differently (a new id shifts every later one, and every named feature). Each column of the

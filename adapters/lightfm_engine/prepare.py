@@ -1,4 +1,4 @@
-"""From the source's raw columns to LightFM's sparse inputs (contract section 3), vectorised.
+"""From the source's raw columns to LightFM's sparse inputs, vectorised.
 
 Feature matrices have one identity column per id (columns ``0 .. n_ids-1`` in id order) followed by
 one column per named source feature (``n_ids + j`` for ``names[j]``): identity and named features
@@ -169,7 +169,7 @@ def _ids(table_ids: pd.Series, interaction_ids: pd.Series) -> IntArray:
 
 
 def sorted_unique(values: npt.ArrayLike) -> IntArray:
-    """`np.unique` for int64 by sorting (numpy 2.4's hash-based unique is ~40x slower here)."""
+    """`np.unique` for int64 by sorting (numpy 2.4's hash-based unique is much slower on these arrays)."""
     ordered = np.sort(np.asarray(values, dtype=np.int64))
     if len(ordered) < 2:
         return ordered

@@ -1,4 +1,4 @@
-"""Serving scores with numpy over representations precomputed once per model (contract section 6)."""
+"""Serving scores with numpy over representations precomputed once per model."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ _blas_pinned = False
 def pin_blas_to_one_thread() -> None:
     """One BLAS thread for the whole process, once.
 
-    A request's product is one user against every title (20k x 102 floats: about 0.3 ms on one
-    core). OpenBLAS splits it over every core and then waits for the slowest: on this 2-core
-    machine, loaded by the other requests and a training, that took 2.6-5 ms instead of 0.3-0.5.
-    Training's own parallelism is explicit (REC_TRAIN_THREADS), so this leaves a core for serving.
+    A request's product is one user against every title: small work for one core. OpenBLAS splits
+    it over every core and then waits for the slowest, which on a machine loaded by the other
+    requests and a training makes it several times slower. Training's own parallelism is explicit
+    (REC_TRAIN_THREADS), so this leaves a core for serving.
     """
     global _blas_pinned
     if not _blas_pinned:
@@ -309,8 +309,8 @@ def _row(sorted_ids: Ids, value: int) -> int | None:
 def _count_distinct(rows: npt.NDArray[np.int64]) -> int:
     if len(rows) < 2:
         return len(rows)
-    ordered = np.sort(rows)
-    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))  # np.unique costs ~20 us
+    ordered = np.sort(rows)  # then count the changes: cheaper than np.unique, which builds the values
+    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
 
 
 def _frozen(values: Ids) -> Ids:

@@ -33,6 +33,7 @@ from adapters.lightfm_engine.prepare import FeatureSpace, Prepared
 from application.ports import ArtifactBundle
 from domain.errors import ArtifactError
 from domain.model_version import TrainParams
+from domain.training_job import TrainMode
 
 FORMAT = "lightfm-engine-snapshot"
 FORMAT_VERSION = 1
@@ -63,7 +64,7 @@ def to_snapshot(prepared: Prepared, plan: Plan, info: dict[str, Any]) -> Artifac
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "mode": plan.mode,
+        "mode": plan.mode.value,
         "evaluation": plan.evaluation,
         "shape": list(prepared.shape),
         "user_ids_sha256": ids_digest(prepared.users.ids),
@@ -114,7 +115,13 @@ def plan_from(snapshot: ArtifactBundle, prepared: Prepared) -> Plan:
         )
     held = np.asarray(a["holdout"], dtype=bool)
     auc_users = np.asarray(a["holdout_auc_users"], dtype=np.int64)
-    return Plan(snapshot.meta["mode"], held, auc_users, split, bool(snapshot.meta.get("shared_forward_fit")))
+    return Plan(
+        TrainMode(snapshot.meta["mode"]),
+        held,
+        auc_users,
+        split,
+        bool(snapshot.meta.get("shared_forward_fit")),
+    )
 
 
 def recompute_metrics(
@@ -132,13 +139,13 @@ def recompute_metrics(
     prepared = prepared_from(model_bundle, snapshot)
     plan = plan_from(snapshot, prepared)
     params = TrainParams.from_dict(model_bundle.meta["params"])
-    if plan.mode == "partial" and plan.fits() and base is None:
+    if plan.mode is TrainMode.PARTIAL and plan.fits() and base is None:
         raise ValueError("a partial version's forward evaluation continues its base: pass `base`")
     metrics: dict[str, float] = {}
     result = None
     for role, keep in plan.fits():
         model: LightFM
-        if plan.mode == "partial" and base is not None:
+        if plan.mode is TrainMode.PARTIAL and base is not None:
             model, _ = grown_model(base, prepared, params)
         else:
             model = new_model(params, int(model_bundle.meta["training"]["seed"]))

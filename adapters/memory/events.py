@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from adapters.memory.source import InMemoryTrainingData
+from adapters.memory.stores import in_utc
 from application.ports import AdminBlacklistStore, HotEventStore, TrainingData, TrainingDataMerger
 from domain.blacklist import BlacklistEntry
 from domain.errors import RegistryUnavailableError
@@ -27,7 +28,7 @@ class InMemoryHotEventStore(HotEventStore):
 
     async def add(self, event: Interaction) -> None:
         self._check()
-        self.events.append(event)
+        self.events.append(dataclasses.replace(event, created_at=in_utc(event.created_at)))
 
     async def titles_of_user(self, user_id: int) -> frozenset[int]:
         self._check()
@@ -35,7 +36,8 @@ class InMemoryHotEventStore(HotEventStore):
 
     async def events_since(self, moment: datetime | None) -> list[Interaction]:
         self._check()
-        kept = [e for e in self.events if moment is None or e.created_at >= moment]
+        since = None if moment is None else in_utc(moment)  # naive: UTC, as the SQL store reads it
+        kept = [e for e in self.events if since is None or e.created_at >= since]
         return sorted(kept, key=lambda e: e.created_at)
 
     async def ping(self) -> None:

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from application.ports import Catalogue, FeatureSource, InteractionSource
+from application.ports import Catalogue, FeatureSource, InteractionSource, InteractionTail
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import SourceUnavailableError
 from domain.interaction import Interaction, PositiveRule
 from domain.model_version import DatasetStats
 from domain.recommendation import RankedList
+
+MIN_WINDOW_TITLES = 200
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +36,16 @@ class InMemoryTrainingData:
         return max((i.created_at for i in self.interactions), default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class InMemoryPairs:
+    user_ids: tuple[int, ...]
+    title_ids: tuple[int, ...]
+    created_us: tuple[int, ...]
+    newest: datetime | None
+
+
 @dataclass
-class InMemoryInteractionSource(InteractionSource, FeatureSource):
+class InMemoryInteractionSource(InteractionSource, InteractionTail, FeatureSource):
     rule: PositiveRule = field(default_factory=PositiveRule)
     titles: dict[int, bool] = field(default_factory=dict)  # id -> is_active
     interactions: list[Interaction] = field(default_factory=list)
@@ -38,6 +53,8 @@ class InMemoryInteractionSource(InteractionSource, FeatureSource):
     available: bool = True
     user_feature_map: dict[int, dict[str, float]] = field(default_factory=dict)
     title_feature_map: dict[int, dict[str, float]] = field(default_factory=dict)
+    popular_window_days: int = 30
+    now: Callable[[], datetime] = field(default_factory=lambda: _utc_now)
 
     def add(
         self,
@@ -63,9 +80,7 @@ class InMemoryInteractionSource(InteractionSource, FeatureSource):
         self._check()
         inactive = frozenset(t for t, active in self.titles.items() if not active)
         eligible = [t for t in self.titles if t not in inactive and t not in self.blacklist]
-        counts = Counter(
-            i.title_id for i in self.interactions if self.rule.is_positive(i.int_type, i.raw_score)
-        )
+        counts = self._positive_counts(eligible)
         ranked = sorted(eligible, key=lambda t: (-counts[t], t))
         entries = tuple(
             BlacklistEntry(t, r, BlacklistOrigin.SOURCE) for t, r in sorted(self.blacklist.items())
@@ -73,12 +88,33 @@ class InMemoryInteractionSource(InteractionSource, FeatureSource):
         popular = RankedList.of(ranked, [float(counts[t]) for t in ranked])
         return Catalogue(frozenset(self.titles), inactive, entries, popular)
 
+    def _positive_counts(self, eligible: list[int]) -> Counter[int]:
+        """Positives per title over the window, or over all time when the window holds fewer than
+        MIN_WINDOW_TITLES eligible titles (as the SQL source counts them)."""
+        positives = [i for i in self.interactions if self.rule.is_positive(i.int_type, i.raw_score)]
+        since = self.now() - timedelta(days=self.popular_window_days)
+        windowed = Counter(i.title_id for i in positives if i.created_at >= since)
+        if sum(1 for t in eligible if t in windowed) >= MIN_WINDOW_TITLES:
+            return windowed
+        return Counter(i.title_id for i in positives)
+
     async def seen_titles(self, user_id: int) -> frozenset[int]:
         self._check()
         return frozenset(i.title_id for i in self.interactions if i.user_id == user_id)
 
+    async def seen_pairs(self, since: datetime | None) -> InMemoryPairs:
+        self._check()
+        rows = [i for i in self.interactions if since is None or i.created_at >= since]
+        newest = max((i.created_at for i in rows), default=None)
+        stamps = tuple(int(i.created_at.timestamp() * 1_000_000) for i in rows)
+        return InMemoryPairs(tuple(i.user_id for i in rows), tuple(i.title_id for i in rows), stamps, newest)
+
     async def ping(self) -> None:
         self._check()
+
+    async def check_queries(self) -> bool:
+        """No SQL to check: reachable means checked."""
+        return self.available
 
     async def user_features(self, user_id: int) -> dict[str, float]:
         self._check()

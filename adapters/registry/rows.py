@@ -85,6 +85,7 @@ def job_to_row(job: TrainingJob) -> dict[str, Any]:
         "error": job.error,
         "progress": float(job.progress),
         "activation": job.activation,
+        "note": job.note,
     }
 
 
@@ -105,4 +106,5 @@ def row_to_job(row: Row) -> TrainingJob:
         error=row["error"],
         progress=float(row["progress"]),
         activation=row["activation"],
+        note=row["note"],
     )

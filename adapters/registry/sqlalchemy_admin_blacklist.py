@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.registry.rows import to_stamp
 from adapters.registry.tables import admin_blacklist, metadata
 from adapters.sql.engines import registry_connection
+from application.ports import AdminBlacklistStore
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 
 
@@ -19,7 +20,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlAlchemyAdminBlacklist:
+class SqlAlchemyAdminBlacklist(AdminBlacklistStore):
     """`AdminBlacklistStore`; a put replaces the title's row (delete + insert in one transaction)."""
 
     def __init__(self, engine: AsyncEngine, now: Callable[[], datetime] = _utc_now) -> None:

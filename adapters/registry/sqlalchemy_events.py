@@ -1,4 +1,4 @@
-"""Hot events in the registry database, committed before they are acknowledged (contract section 6).
+"""Hot events in the registry database, committed before they are acknowledged.
 
 Concurrent events are written by group commit: each `add` queues its row and waits; one writer task
 inserts everything queued in one transaction and then releases the waiters. A burst costs one commit
@@ -15,7 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import RowMapping, event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.registry.rows import from_stamp, to_stamp
@@ -23,6 +23,7 @@ from adapters.registry.tables import hot_events, metadata
 from adapters.sql.batched_lookup import BatchedLookup
 from adapters.sql.driver_reads import DriverReads, placeholders
 from adapters.sql.engines import create_engine_for, is_sqlite, registry_connection
+from application.ports import HotEventStore
 from domain.errors import RegistryUnavailableError
 from domain.interaction import Interaction
 
@@ -50,7 +51,7 @@ def _synchronous_full(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-class SqlAlchemyHotEventStore:
+class SqlAlchemyHotEventStore(HotEventStore):
     """`HotEventStore` over one async engine (the registry's database)."""
 
     def __init__(self, engine: AsyncEngine, max_batch: int = MAX_BATCH) -> None:
@@ -152,7 +153,7 @@ def _to_row(event: Interaction) -> dict[str, Any]:
     }
 
 
-def _to_event(row: Any) -> Interaction:
+def _to_event(row: RowMapping) -> Interaction:
     score = row["raw_score"]
     return Interaction(
         int(row["user_id"]),

@@ -16,11 +16,12 @@ from adapters.registry.migrations import upgrade_to_head
 from adapters.registry.rows import job_to_row, row_to_job, row_to_version, version_to_row
 from adapters.registry.tables import ACTIVE_MODEL_KEY, jobs, model_versions, registry_state
 from adapters.sql.engines import registry_connection
+from application.ports import JobStore, ModelRegistry
 from domain.model_version import ModelVersion
 from domain.training_job import TrainingJob
 
 
-class SqlAlchemyModelRegistry:
+class SqlAlchemyModelRegistry(ModelRegistry, JobStore):
     """`ModelRegistry` and `JobStore` over one async engine; every write is one transaction."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -91,10 +92,12 @@ class SqlAlchemyModelRegistry:
         changes = {name: value for name, value in values.items() if name != key}
         dialect = self._engine.dialect.name
         async with self._connection(write=True) as conn:
-            if dialect in ("sqlite", "postgresql"):
-                insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-                statement: Any = insert(table).values(**values)
-                await conn.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))
+            if dialect == "sqlite":
+                lite = sqlite_insert(table).values(**values)
+                await conn.execute(lite.on_conflict_do_update(index_elements=[key], set_=changes))
+            elif dialect == "postgresql":
+                pg = postgresql_insert(table).values(**values)
+                await conn.execute(pg.on_conflict_do_update(index_elements=[key], set_=changes))
             elif dialect in ("mysql", "mariadb"):
                 await conn.execute(mysql_insert(table).values(**values).on_duplicate_key_update(**changes))
             else:

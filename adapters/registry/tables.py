@@ -46,6 +46,7 @@ jobs = Table(
     Column("error", Text, nullable=True),
     Column("progress", Float, nullable=False),
     Column("activation", Text, nullable=True),
+    Column("note", Text, nullable=True),  # migration 0004
 )
 
 # One row per setting; "active_model_id" names the served version.
@@ -58,7 +59,7 @@ registry_state = Table(
 
 ACTIVE_MODEL_KEY = "active_model_id"
 
-# Hot interactions (contract section 6), appended before the 202; read per user and by training.
+# Hot interactions, committed before the 202 that acknowledges them; read per user and by training.
 hot_events = Table(
     "hot_events",
     metadata,

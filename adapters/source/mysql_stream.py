@@ -1,7 +1,7 @@
 """Bulk reads from MySQL/MariaDB through asyncmy's unbuffered (server-side) cursor.
 
-SQLAlchemy's generic async streaming was measured at 2-4x slower than the driver's own `SSCursor`
-on a million rows, so bulk reads borrow the driver connection under the SQLAlchemy connection (same
+SQLAlchemy's generic async streaming is several times slower than the driver's own `SSCursor` on
+large reads, so bulk reads borrow the driver connection under the SQLAlchemy connection (same
 transaction, so the five reads of one training see one snapshot) and hand each fetched chunk straight
 to a `ColumnBuilder`. The session runs in UTC with a long `net_write_timeout` (set when the pool
 connects, see `sqlalchemy_engines`), so a consumer that falls behind is not cut off by the server.

@@ -1,4 +1,4 @@
-"""The popular list (contract section 3), counted by the source database itself.
+"""The popular list, counted by the source database itself.
 
 Eligible titles ranked by positives over the window, or over all time when the window holds fewer
 than `MIN_WINDOW_TITLES` titles; the counting wraps the (possibly replaced) interactions query.
@@ -19,7 +19,7 @@ from domain.recommendation import RankedList
 
 MIN_WINDOW_TITLES = 200
 # SQLite keeps DATETIME as text; bind in the same shape as the stored values so text comparison holds.
-_SOURCE_DATETIME = DateTime().with_variant(
+SOURCE_DATETIME = DateTime().with_variant(
     SQLITE_DATETIME(  # type: ignore[no-untyped-call]
         storage_format="%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"
     ),
@@ -56,7 +56,7 @@ async def _positive_counts(
     }
     statement = statement.bindparams(bindparam("types", expanding=True))
     if since is not None:
-        statement = statement.bindparams(bindparam("since", type_=_SOURCE_DATETIME))
+        statement = statement.bindparams(bindparam("since", type_=SOURCE_DATETIME))
         params["since"] = since.replace(tzinfo=None)
     result = await conn.execute(statement, params)
     return {int(title_id): int(n) for title_id, n in result}

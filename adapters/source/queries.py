@@ -1,4 +1,4 @@
-"""Every SQL statement the service sends to the source, and the operator's replacements (contract 3).
+"""Every SQL statement the service sends to the source, and the operator's replacements.
 
 The six base SELECTs return the columns named in `QUERY_COLUMNS`; `REC_SOURCE_QUERIES` (TOML, keys
 = query names, values = SELECTs) may replace any of them. Aggregations wrap the (possibly replaced)
@@ -69,7 +69,7 @@ WINDOW_POSITIVE_COUNTS_SQL = (
 # "Seen" titles of many users in one statement (concurrent cache misses share it): one row per user
 # with the distinct title ids joined by commas where the dialect has GROUP_CONCAT, else one per pair.
 # Run with the driver's own placeholders (`{user_ids}`): SQLAlchemy's rendering of an expanding IN
-# list cost about 300 us per statement, more than the rest of the statement's client side.
+# list costs more than the rest of the statement's client side.
 SEEN_CONCAT_SQL = (
     "SELECT q.user_id AS user_id, GROUP_CONCAT(DISTINCT q.title_id) AS title_ids "
     "FROM ({interactions}) AS q WHERE q.user_id IN ({user_ids}) GROUP BY q.user_id"

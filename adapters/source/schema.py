@@ -1,7 +1,8 @@
-"""The contract's default source schema (section 3) as SQLAlchemy tables, for tools that write a source.
+"""The default source schema (README, "The source database") as SQLAlchemy tables: its one definition.
 
-The service itself never writes to the source; the MovieLens loader and the tests create and fill
-sources in this shape on SQLite or MySQL/MariaDB. `deploy/mysql/init.sql` is the same schema in SQL.
+The service itself never writes to the source; the demo generator, the MovieLens loader and the tests
+create sources in this shape on SQLite or MySQL/MariaDB. `deploy/mysql/init.sql` is the same schema
+written out for operators; a test holds it to these tables.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    text,
     true,
 )
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
+from sqlalchemy.engine import Dialect
+from sqlalchemy.schema import CreateIndex, CreateTable, ExecutableDDLElement
 from sqlalchemy.sql.schema import SchemaItem
 
 source_metadata = MetaData()
@@ -46,7 +50,7 @@ title_features = _table(
     "title_features",
     Column("title_id", BigInteger, nullable=False),
     Column("feature", String(255), nullable=False),
-    Column("weight", Float, nullable=False, server_default="1.0"),
+    Column("weight", Float, nullable=False, server_default=text("1.0")),
 )
 users = _table(
     "users",
@@ -56,7 +60,7 @@ user_features = _table(
     "user_features",
     Column("user_id", BigInteger, nullable=False),
     Column("feature", String(255), nullable=False),
-    Column("weight", Float, nullable=False, server_default="1.0"),
+    Column("weight", Float, nullable=False, server_default=text("1.0")),
 )
 interactions = _table(
     "interactions",
@@ -77,3 +81,21 @@ blacklist = _table(
 
 # Filled in this order; emptied in the reverse one.
 SOURCE_TABLES = (titles, title_features, users, user_features, interactions, blacklist)
+
+
+def tables_sql(dialect: Dialect) -> str:
+    """`CREATE TABLE` statements of the source tables for `dialect`, without their indexes."""
+    return "".join(f"{_compiled(CreateTable(table), dialect)};\n" for table in SOURCE_TABLES)
+
+
+def indexes_sql(dialect: Dialect) -> str:
+    """`CREATE INDEX` statements of the source tables (built after a bulk load, which is faster)."""
+    return "".join(
+        f"{_compiled(CreateIndex(index), dialect)};\n"
+        for table in SOURCE_TABLES
+        for index in sorted(table.indexes, key=lambda index: str(index.name))
+    )
+
+
+def _compiled(statement: ExecutableDDLElement, dialect: Dialect) -> str:
+    return str(statement.compile(dialect=dialect)).strip()

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.source.queries import normalised
 from adapters.sql.engines import describe_failure
+from application.ports import FeatureSource
 from domain.errors import SourceUnavailableError
 
 LOOKUP_TIMEOUT_SECONDS = 5.0
@@ -29,7 +30,7 @@ TITLE_FEATURES_OF_SQL = (
 )
 
 
-class SqlAlchemyFeatureSource:
+class SqlAlchemyFeatureSource(FeatureSource):
     def __init__(self, engine: AsyncEngine, queries: Mapping[str, str] | None = None) -> None:
         merged = normalised(queries)
         # Operator SQL has no bind parameters: a colon in it ('genre:drama') is literal text.
@@ -58,7 +59,7 @@ class SqlAlchemyFeatureSource:
         return _summed(rows)
 
 
-def _summed(rows: Any) -> dict[str, float]:
+def _summed(rows: Sequence[Row[Any, Any]]) -> dict[str, float]:
     features: dict[str, float] = {}
     for feature, weight in rows:
         value = math.nan if weight is None else float(weight)

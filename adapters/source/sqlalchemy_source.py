@@ -1,4 +1,4 @@
-"""The site's database, read-only, through SQLAlchemy (contract section 3).
+"""The site's database, read-only, through SQLAlchemy (README, "The source database").
 
 The SQL lives in `source_queries`. Bulk reads become typed columns chunk by chunk: through asyncmy's
 unbuffered cursor on MySQL/MariaDB (`mysql_stream`), through SQLAlchemy's streaming elsewhere.
@@ -33,11 +33,12 @@ from adapters.source.queries import (
     reads_index_only,
     seen_sql_for,
 )
+from adapters.source.seen_pairs import SourcePairs, pairs_of, read_tail
 from adapters.source.tables import SourceTables
 from adapters.sql.batched_lookup import BatchedLookup
 from adapters.sql.driver_reads import DriverReads, placeholders
 from adapters.sql.engines import describe_failure, mysql_source_session_sql
-from application.ports import Catalogue
+from application.ports import Catalogue, InteractionSource, InteractionTail
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, SourceUnavailableError
 from domain.interaction import PositiveRule
@@ -54,8 +55,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlAlchemyInteractionSource:
-    """`InteractionSource` over any SQLAlchemy async engine (SQLite, MySQL/MariaDB...); never writes."""
+class SqlAlchemyInteractionSource(InteractionSource, InteractionTail):
+    """`InteractionSource` and `InteractionTail` over any SQLAlchemy async engine (SQLite,
+    MySQL/MariaDB...); never writes."""
 
     def __init__(
         self,
@@ -135,6 +137,14 @@ class SqlAlchemyInteractionSource:
             pairs.setdefault(int(user), set()).add(int(title))
         return {user: frozenset(titles) for user, titles in pairs.items()}
 
+    async def seen_pairs(self, since: datetime | None) -> SourcePairs:
+        """`InteractionTail`: every interaction (streamed as a training reads it), or those with
+        `created_at >= since` in one statement."""
+        async with self._connection() as conn:
+            if since is None:
+                return pairs_of(await self._read(conn, "interactions"))
+            return await read_tail(conn, self._queries["interactions"], since)
+
     async def ping(self) -> None:
         async with self._connection() as conn:
             await conn.execute(text(PING_SQL))
@@ -163,9 +173,9 @@ class SqlAlchemyInteractionSource:
     async def _advise_on_seen_plan(self, conn: AsyncConnection) -> None:
         """On MySQL/MariaDB, warn when a cache miss's "seen" read must fetch table rows.
 
-        The contract's schema indexes `interactions` by `user_id` alone: each of the user's rows
+        The default schema indexes `interactions` by `user_id` alone: each of the user's rows
         then costs a second lookup in the table. An index on (user_id, title_id) answers from the
-        index (MariaDB's CPU per miss 264 -> 100 us in BENCHMARKS.md). The source is the
+        index, with much less database CPU per miss (BENCHMARKS.md). The source is the
         operator's: the service only says so.
         """
         if not mysql_stream.is_asyncmy(conn):

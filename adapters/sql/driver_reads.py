@@ -1,9 +1,9 @@
 """Small reads on the request path straight through the database driver.
 
 A cache miss reads two databases (the user's "seen" titles from the source, their hot events from
-the registry). Through SQLAlchemy's async engine one such read cost about 0.35-0.5 ms of CPU on
-MySQL/MariaDB (pool checkout and pre-ping, greenlet hand-offs, reset on return) against about
-0.05-0.1 ms through asyncmy alone, and misses come in bursts. `DriverReads` keeps a few driver
+the registry). Through SQLAlchemy's async engine such a read costs several times the CPU it costs
+through asyncmy alone on MySQL/MariaDB (pool checkout and pre-ping, greenlet hand-offs, reset on
+return), and misses come in bursts (figures in BENCHMARKS.md). `DriverReads` keeps a few driver
 connections of its own, opened with exactly the arguments the engine would use (its dialect's
 `create_connect_args` plus the engine's `connect_args`), in autocommit (each read sees what was
 committed before it started) and with the engine's session statements.

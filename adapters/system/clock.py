@@ -5,13 +5,15 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
+from application.ports import Clock, IdGenerator
 
-class SystemClock:
+
+class SystemClock(Clock):
     def now(self) -> datetime:
         return datetime.now(UTC)
 
 
-class RandomIdGenerator:
+class RandomIdGenerator(IdGenerator):
     """Sortable, opaque ids: UTC time plus random hex (clients must not parse them)."""
 
     def new_model_id(self, now: datetime) -> str:

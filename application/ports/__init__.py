@@ -11,6 +11,7 @@ from application.ports.health import ComponentHealth, HealthReport
 from application.ports.hot_event_store import HotEventStore
 from application.ports.id_generator import IdGenerator
 from application.ports.interaction_source import Catalogue, InteractionSource, TrainingData
+from application.ports.interaction_tail import InteractionTail
 from application.ports.job_scheduler import JobScheduler
 from application.ports.job_store import JobStore
 from application.ports.model_registry import ModelRegistry
@@ -24,6 +25,7 @@ from application.ports.recommender_engine import (
     TrainingOutcome,
 )
 from application.ports.scorer import Scorer
+from application.ports.seen_index import SeenIndex, SeenPairs
 from application.ports.service_events import NO_EVENTS, NoServiceEvents, ServiceEvents
 from application.ports.training_data_merger import TrainingDataMerger
 from application.ports.tuner import TuneCallback, Tuner
@@ -45,6 +47,7 @@ __all__ = [
     "HotEventStore",
     "IdGenerator",
     "InteractionSource",
+    "InteractionTail",
     "JobScheduler",
     "JobStore",
     "ModelRegistry",
@@ -52,6 +55,8 @@ __all__ = [
     "RecommendationCache",
     "RecommenderEngine",
     "Scorer",
+    "SeenIndex",
+    "SeenPairs",
     "ServiceEvents",
     "TrainingData",
     "TrainingDataMerger",

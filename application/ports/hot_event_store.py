@@ -9,7 +9,7 @@ from domain.interaction import Interaction
 
 
 class HotEventStore(Protocol):
-    """Hot interactions, committed durably before they are acknowledged (contract section 6)."""
+    """Hot interactions, committed durably before they are acknowledged."""
 
     async def add(self, event: Interaction) -> None:
         """Return once the event is committed; raise RegistryUnavailableError otherwise."""

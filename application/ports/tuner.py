@@ -13,7 +13,7 @@ TuneCallback = Callable[[TuneProgress], Awaitable[None]]
 
 
 class Tuner(Protocol):
-    """Searches /admin/train parameters on a validation split of the training data (contract 6)."""
+    """Searches /admin/train parameters on a validation split of the training data."""
 
     async def tune(self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback) -> TuneOutcome:
         """Run trials within `budget`; TrainingFailedError when no trial could be validated."""

@@ -1,6 +1,8 @@
--- MySQL 8 init script (docker-compose): the contract's default source schema and a read-only user.
--- Runs once, as root, on an empty data directory, in the database named by MYSQL_DATABASE (`site`).
+-- MySQL 8 / MariaDB init script (docker-compose): the contract's default source schema and a read-only user.
+-- Runs once, as root, on an empty data directory, in the database named by MYSQL_DATABASE or MARIADB_DATABASE (`site`).
 -- Change the reader's password together with REC_SOURCE_URL in docker-compose.yml.
+-- The schema is defined in adapters/source/schema.py; tests/integration/test_init_sql_schema.py holds
+-- this file to it, so change both together.
 
 CREATE TABLE IF NOT EXISTS titles (
   id BIGINT PRIMARY KEY,

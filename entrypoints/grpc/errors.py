@@ -17,6 +17,7 @@ from domain.errors import (
     TrainingAlreadyRunningError,
     UnauthenticatedError,
     UnavailableError,
+    brief,
 )
 
 log = structlog.get_logger(__name__)
@@ -72,6 +73,7 @@ async def _abort(context: Any, rpc: str, exc: Exception) -> NoReturn:
     else:
         # The running job is named in the details and, like REST's `job_id`, in trailing metadata.
         trailing = (("job-id", exc.job_id),) if isinstance(exc, TrainingAlreadyRunningError) else ()
-        log.info("grpc_error", rpc=rpc, code=code.name, detail=str(exc))
-        await context.abort(code, str(exc), trailing_metadata=trailing)
+        detail = brief(str(exc))
+        log.info("grpc_error", rpc=rpc, code=code.name, detail=detail)
+        await context.abort(code, detail, trailing_metadata=trailing)
     raise AssertionError("unreachable: context.abort always raises")

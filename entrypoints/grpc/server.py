@@ -1,19 +1,25 @@
-"""The gRPC server factory (nothing connects at import time) and its lifecycle in one process."""
+"""The gRPC server (nothing connects at import time) and its lifecycle in one process; it is handed
+the servicer (itself handed the use cases it calls) and the health check, not the container."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from entrypoints.container import Container
+from application.check_health import CheckHealth
 from entrypoints.grpc.health import PUBLISH_INTERVAL_SECONDS, LiveHealthServicer
 from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.grpc_interceptor import MetricsInterceptor
 from protos import recommendations_pb2, recommendations_pb2_grpc
+
+if TYPE_CHECKING:
+    from entrypoints.observability.exposition import Observability
 
 SERVICE_NAME: str = recommendations_pb2.DESCRIPTOR.services_by_name["Recommender"].full_name
 ALL_INTERFACES = "[::]"
@@ -23,28 +29,25 @@ SERVER_OPTIONS = (
 )
 
 
-def build_grpc_server(container: Container, port: int, *, host: str = ALL_INTERFACES) -> grpc.aio.Server:
-    """Recommender, health and reflection services on `host:port` (not started)."""
-    server = _assemble(container, LiveHealthServicer(container.check_health(), [SERVICE_NAME]))
-    bind(server, host, port)
-    return server
-
-
 def bind(server: grpc.aio.Server, host: str, port: int) -> int:
     """Listen on `host:port` (or on the socket `unix:PATH` given as host); return the bound port."""
     return int(server.add_insecure_port(host if host.startswith("unix:") else f"{host}:{port}"))
 
 
-def _assemble(container: Container, health_servicer: LiveHealthServicer) -> grpc.aio.Server:
-    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=_interceptors(container))
-    recommendations_pb2_grpc.add_RecommenderServicer_to_server(RecommenderServicer(container), server)
+def _assemble(
+    servicer: RecommenderServicer,
+    health_servicer: LiveHealthServicer,
+    interceptors: Sequence[grpc.aio.ServerInterceptor],
+) -> grpc.aio.Server:
+    server = grpc.aio.server(options=SERVER_OPTIONS, interceptors=interceptors)
+    recommendations_pb2_grpc.add_RecommenderServicer_to_server(servicer, server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     return server
 
 
-def _interceptors(container: Container) -> list[grpc.aio.ServerInterceptor]:
-    observability = container.observability()
+def grpc_interceptors(observability: Observability) -> list[grpc.aio.ServerInterceptor]:
+    """Metrics and tracing of every call, when either is on."""
     if observability.metrics is None and observability.tracer is None:
         return []
     return [MetricsInterceptor(observability.metrics, observability.tracer)]
@@ -55,14 +58,16 @@ class GrpcService:
 
     def __init__(
         self,
-        container: Container,
+        servicer: RecommenderServicer,
+        check_health: CheckHealth,
         port: int,
         *,
         host: str = ALL_INTERFACES,
         health_interval: float = PUBLISH_INTERVAL_SECONDS,
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     ) -> None:
-        self.health = LiveHealthServicer(container.check_health(), [SERVICE_NAME])
-        self.server = _assemble(container, self.health)
+        self.health = LiveHealthServicer(check_health, [SERVICE_NAME])
+        self.server = _assemble(servicer, self.health, interceptors)
         self.port = bind(self.server, host, port)
         self._interval = health_interval
         self._publisher: asyncio.Task[None] | None = None

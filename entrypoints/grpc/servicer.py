@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import unquote
 
-from application.record_interaction import InteractionCommand
+from application.recommend_for_user import RecommendForUser
+from application.record_interaction import InteractionCommand, RecordInteraction
+from application.relevant_titles import RelevantTitles
+from application.train_model import TrainModel
 from domain.training_job import TrainingJob
 from entrypoints.admin_access import check_admin
-from entrypoints.container import Container
 from entrypoints.grpc.errors import translate_errors
 from entrypoints.grpc.messages import (
     batch_queries,
@@ -23,11 +26,12 @@ from protos import recommendations_pb2_grpc as pb_grpc
 
 
 def peer_host(peer: str) -> str | None:
-    """The address part of a gRPC peer: `ipv4:127.0.0.1:5000` or `ipv6:[::1]:5000`; None otherwise."""
+    """The address part of a gRPC peer: `ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000` or, as grpc.aio
+    reports it, URL-encoded `ipv6:%5B::1%5D:5000`; None for other kinds."""
     kind, _, address = peer.partition(":")
     if kind not in ("ipv4", "ipv6"):
         return None  # e.g. `unix:/run/rec.sock`: not a loopback IP address
-    host, _, _port = address.rpartition(":")
+    host, _, _port = unquote(address).rpartition(":")
     return host.strip("[]") or None
 
 
@@ -39,12 +43,21 @@ def metadata_value(context: Any, key: str) -> str | None:
 
 
 class RecommenderServicer(pb_grpc.RecommenderServicer):
-    def __init__(self, container: Container) -> None:
-        self._recommend = container.recommend_for_user()
-        self._relevant = container.relevant_titles()
-        self._train = container.train_model()
-        self._record = container.record_interaction()
-        self._admin_token = container.settings().admin_token
+    """Handed the use cases it calls (as the REST routes are), not the container."""
+
+    def __init__(
+        self,
+        recommend: RecommendForUser,
+        relevant: RelevantTitles,
+        record: RecordInteraction,
+        train: TrainModel,
+        admin_token: str | None,
+    ) -> None:
+        self._recommend = recommend
+        self._relevant = relevant
+        self._train = train
+        self._record = record
+        self._admin_token = admin_token
         self._trainings: set[asyncio.Task[TrainingJob]] = set()
 
     @translate_errors

@@ -1,4 +1,8 @@
-"""The Litestar application factory (nothing connects at import time)."""
+"""The REST application factory (nothing connects at import time).
+
+`create_app` returns the served ASGI app (`outer.ServiceApp`): the outer layer around the fast path
+of the hot-route table and the Litestar app made from the same table and the other routes.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,14 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from entrypoints.container import Container
 from entrypoints.http.errors import handle_exception
 from entrypoints.http.fast_path import with_fast_path
-from entrypoints.http.middleware import with_request_ids
+from entrypoints.http.hot_handlers import BoundRoutes, hot_router
+from entrypoints.http.hot_routes import HOT_ROUTES
+from entrypoints.http.outer import ServiceApp
 from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
-from entrypoints.http.routes_hot import HotController
-from entrypoints.http.routes_public import HealthController, recommendation_routes
+from entrypoints.http.routes_hot import interact_post
+from entrypoints.http.routes_public import HealthController
 from entrypoints.observability.exposition import metrics_route
-from entrypoints.runtime import ServiceRuntime
 
 
 def _provide(factory: Callable[[], Any]) -> Provide:
@@ -35,6 +40,8 @@ DEPENDENCIES = (
     "check_health",
     "train_model",
     "tune_model",
+    "schedule_training",
+    "cancel_job",
     "model_queries",
     "job_queries",
     "activate_model",
@@ -44,13 +51,18 @@ DEPENDENCIES = (
 )
 
 
-def create_app(container: Container, *, manage_runtime: bool = True, fast_path: bool = True) -> Litestar:
+def bind_hot_routes(container: Container) -> BoundRoutes:
+    """Each route of the hot-route table with its use case, shared by its two implementations."""
+    return [(route, getattr(container, route.use_case)()) for route in HOT_ROUTES]
+
+
+def create_app(container: Container, *, manage_runtime: bool = True, fast_path: bool = True) -> ServiceApp:
     """Build the REST app; with `manage_runtime` its lifespan starts and stops the service.
 
     `fast_path=False` leaves every route wholly to Litestar (the fast path's reference).
     """
-    runtime = ServiceRuntime(container)
-    recommend_for_user, relevant_titles = container.recommend_for_user(), container.relevant_titles()
+    runtime = container.runtime()
+    hot_routes = bind_hot_routes(container)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -72,10 +84,9 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
     dependencies["zone"] = _provide(lambda: container.settings().zone)
     app = Litestar(
         route_handlers=[
-            recommendation_routes(recommend_for_user, relevant_titles),
+            hot_router(hot_routes, interact_post),
             HealthController,
             AdminController,
-            HotController,
             BlacklistController,
             *observed,
         ],
@@ -90,17 +101,12 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
         ),
         debug=False,
     )
-    if fast_path:
-        app.asgi_handler = with_fast_path(
-            app.asgi_handler, recommend_for_user, relevant_titles, container.record_interaction()
-        )
-    with_request_ids(app)
     app.state.admin_token = container.settings().admin_token
     app.state.runtime = runtime
-    return app
+    return ServiceApp(app, with_fast_path(app, hot_routes) if fast_path else app)
 
 
-def create_app_from_env() -> Litestar:
+def create_app_from_env() -> ServiceApp:
     """Factory for ASGI servers (`granian --factory`): configuration only from the environment."""
     from entrypoints.logging import configure_logging
 

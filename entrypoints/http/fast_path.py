@@ -1,22 +1,19 @@
-"""The three hottest GET routes answered before Litestar's routing when their query is plain.
+"""The hot-route table's GET routes answered before Litestar's routing when their query is plain.
 
-A cached `/titles/recommendations` cost the service about 63 us of CPU driven in-process
-(`bench.serve_inprocess`, no server), of which Litestar's route machinery (routing, the handler's
-kwargs model, the msgspec signature model, the response object and its ASGI messages) was about
-half: 31 us without it. For a request whose
-query is plain (ASCII, each known parameter at most once, ids and `k` written as plain positive
-decimals in range, `raw_score` as a plain decimal) this wrapper parses the query itself, calls the
-same use case as the route and sends the same JSON with the same status and headers. Anything else
-(a percent-escape other than `%2C`, `+`, an unknown or repeated parameter, a value the route would
-reject or convert, another method, a `root_path`) goes to Litestar unchanged, so validation errors,
-OpenAPI and every other route keep Litestar's behaviour; the routes in `routes_public.py` and
-`routes_hot.py` stay the definition (tests/e2e/test_fast_path.py holds the two paths to the same
-answers). An error raised by a use case is answered by the app's one error table.
+Litestar's route machinery (routing, the handler's kwargs and signature models, the response
+object) is about half of a cached request's CPU. For a query that is plain (ASCII, each known
+parameter at most once, `%2C` the only escape, every value read by its parameter's `plain` reader,
+see `hot_routes.py`) this dispatcher builds the same command from the same table, calls the same
+use case and sends the same JSON with the same status and headers. Anything else (another escape,
+`+`, an unknown, repeated or empty parameter, a value the route would reject or convert, a command
+the table refuses, another method, a `root_path`) goes to Litestar unchanged, so validation errors,
+OpenAPI and every other route keep Litestar's behaviour (tests/e2e/test_fast_path.py holds the two
+paths to the same answers). An error raised by a use case is answered by the app's one error table.
+Cross-cutting concerns sit outside this dispatcher and Litestar alike (`outer.py`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,21 +22,13 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from application.recommend_for_user import RecommendForUser, RecommendQuery
-from application.record_interaction import InteractionCommand, RecordInteraction
-from application.relevant_titles import RelevantQuery, RelevantTitles
 from domain.errors import InvalidArgumentError
-from domain.ids import DEFAULT_K, MAX_ID, MAX_K, parse_id_list
 from entrypoints.http.errors import error_answer
-from entrypoints.http.routes_hot import Accepted
-from entrypoints.http.schemas import RelevantTitlesBody, UserRecommendations
+from entrypoints.http.hot_handlers import BoundRoutes, UseCase
+from entrypoints.http.hot_routes import REQUIRED, HotRoute
 
-_PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,18}")
-_PLAIN_SCORE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?")
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _JSON = (b"content-type", b"application/json")
 _encode = msgspec.json.Encoder().encode
-_ACCEPTED = _encode(Accepted(True))
 
 
 def plain_query(query_string: bytes, keys: frozenset[str]) -> dict[str, str] | None:
@@ -61,116 +50,77 @@ def plain_query(query_string: bytes, keys: frozenset[str]) -> dict[str, str] | N
     return params
 
 
-def _number(value: str | None, default: int | None, high: int) -> int | None:
-    """`value` as an int in 1..high, `default` when absent, None when not a plain number in range."""
-    if value is None:
-        return default
-    if _PLAIN_NUMBER.fullmatch(value) is None:
-        return None
-    number = int(value)
-    return number if number <= high else None
+def command_reader(route: HotRoute) -> Callable[[dict[str, str]], Any]:
+    """What reads the use case's command from plain parameters, or None when Litestar should answer."""
+    fields = tuple((param.name, param.plain, param.default) for param in route.params)
+    command = route.command
 
+    def read(params: dict[str, str]) -> Any:
+        values = []
+        for name, plain, default in fields:
+            raw = params.get(name)
+            if raw is None:
+                if default is REQUIRED:
+                    return None
+                values.append(default)
+                continue
+            value = plain(raw)
+            if value is None:
+                return None
+            values.append(value)
+        try:
+            return command(*values)
+        except InvalidArgumentError:  # Litestar's handler raises it again and answers with its path
+            return None
 
-def recommend_query(params: dict[str, str]) -> RecommendQuery | None:
-    user_id = _number(params.get("user_id"), None, MAX_ID)
-    k = _number(params.get("k"), DEFAULT_K, MAX_K)
-    if user_id is None or k is None:
-        return None
-    try:
-        exclude = parse_id_list(params.get("exclude"), "exclude")
-    except InvalidArgumentError:
-        return None
-    return RecommendQuery(user_id, k, exclude)
-
-
-def relevant_query(params: dict[str, str]) -> RelevantQuery | None:
-    title_id = _number(params.get("title_id"), None, MAX_ID)
-    k = _number(params.get("k"), DEFAULT_K, MAX_K)
-    if title_id is None or k is None:
-        return None
-    return RelevantQuery(title_id, k)
-
-
-def interaction_command(params: dict[str, str]) -> InteractionCommand | None:
-    """The event of a plain query; the use case then validates `int_type` and `raw_score` as the
-    route's call does."""
-    user_id = _number(params.get("user_id"), None, MAX_ID)
-    title_id = _number(params.get("title_id"), None, MAX_ID)
-    int_type, raw_score = params.get("int_type"), params.get("raw_score")
-    if user_id is None or title_id is None or int_type is None or _PLAIN_NAME.fullmatch(int_type) is None:
-        return None
-    if raw_score is None:
-        return InteractionCommand(user_id, title_id, int_type)
-    if _PLAIN_SCORE.fullmatch(raw_score) is None:
-        return None
-    return InteractionCommand(user_id, title_id, int_type, float(raw_score))
+    return read
 
 
 @dataclass(frozen=True, slots=True)
-class _Route:
+class _Dispatch:
+    route: HotRoute
     keys: frozenset[str]
-    parse: Callable[[dict[str, str]], Any]  # the use case's query, or None: leave it to Litestar
-    answer: Callable[[Any], Awaitable[bytes]]  # the JSON body of the use case's result
-    status: int = 200
+    read: Callable[[dict[str, str]], Any]
+    answer: Callable[[Any], Awaitable[bytes]]  # the JSON body of the use case's answer to a command
 
 
-def with_fast_path(
-    app: ASGIApp,
-    recommend_for_user: RecommendForUser,
-    relevant_titles: RelevantTitles,
-    record_interaction: RecordInteraction,
-) -> ASGIApp:
-    """`app` with GET `/titles/recommendations`, `/titles/relevant` (`relavant`) and
-    `/rec/hot/interact` answered first when their query is plain."""
+def _dispatch(route: HotRoute, use_case: UseCase) -> _Dispatch:
+    async def answer(command: Any) -> bytes:
+        return _encode(route.body(await use_case.execute(command)))
 
-    async def recommendations(query: RecommendQuery) -> bytes:
-        return _encode(UserRecommendations.of(await recommend_for_user.execute(query)))
+    return _Dispatch(route, frozenset(param.name for param in route.params), command_reader(route), answer)
 
-    async def relevant(query: RelevantQuery) -> bytes:
-        return _encode(RelevantTitlesBody.of(await relevant_titles.execute(query)))
 
-    async def interact(command: InteractionCommand) -> bytes:
-        await record_interaction.execute(command)
-        return _ACCEPTED
-
-    similar = _Route(frozenset({"title_id", "k"}), relevant_query, relevant)
-    routes = {
-        "/titles/recommendations": _Route(
-            frozenset({"user_id", "k", "exclude"}), recommend_query, recommendations
-        ),
-        "/titles/relevant": similar,
-        "/titles/relavant": similar,
-        "/rec/hot/interact": _Route(
-            frozenset({"user_id", "title_id", "int_type", "raw_score"}), interaction_command, interact, 202
-        ),
-    }
+def with_fast_path(app: ASGIApp, bound: BoundRoutes) -> ASGIApp:
+    """`app` with the GET routes of `bound` answered first when their query is plain."""
+    routes = {path: _dispatch(route, use_case) for route, use_case in bound for path in route.paths}
 
     async def fast(scope: Scope, receive: Receive, send: Send) -> None:
-        route = routes.get(scope.get("path", ""))
+        dispatch = routes.get(scope.get("path", ""))
         if (
-            route is not None
+            dispatch is not None
             and scope["type"] == ScopeType.HTTP
             and scope["method"] == "GET"
             and not scope.get("root_path")
         ):
-            params = plain_query(scope["query_string"], route.keys)
-            query = None if params is None else route.parse(params)
-            if query is not None:
-                await _answer(route, query, scope["path"], send)
+            params = plain_query(scope["query_string"], dispatch.keys)
+            command = None if params is None else dispatch.read(params)
+            if command is not None:
+                await _answer(dispatch, command, scope["path"], send)
                 return
         await app(scope, receive, send)
 
     return fast
 
 
-async def _answer(route: _Route, query: object, path: str, send: Send) -> None:
+async def _answer(dispatch: _Dispatch, command: object, path: str, send: Send) -> None:
     try:
-        body = await route.answer(query)
+        body = await dispatch.answer(command)
     except Exception as exc:  # the app's error table, as Litestar's exception handler would answer
         status, error = error_answer(exc, path)
         await _send_json(status, _encode(error), send)
         return
-    await _send_json(route.status, body, send)
+    await _send_json(dispatch.route.status, body, send)
 
 
 async def _send_json(status: int, body: bytes, send: Send) -> None:

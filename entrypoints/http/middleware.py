@@ -1,10 +1,10 @@
 """Give every request an id (bound into every log line it produces, echoed in a header).
 
-It wraps the app's whole handler (`with_request_ids`), outside Litestar's exception layer, rather
-than being a Litestar middleware: a route-level middleware makes Litestar add a second exception
-layer to every route, and the pair cost about a fifth of a cached request's CPU in the framework.
-The exception layer inside still logs a 500 with the id bound, and its error answers pass through
-`send_with_id` like any other.
+A plain ASGI wrapper in the outer layer (`outer.CROSS_CUTTING`), outside the fast path and
+Litestar's exception layer, rather than a Litestar middleware: the fast path would skip that, and a
+route-level middleware makes Litestar add a second exception layer to every route. The exception
+layer inside still logs a 500 with the id bound, and its error answers pass through `send_with_id`
+like any other.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 import structlog
-from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,7 +20,9 @@ from entrypoints import request_ids
 log = structlog.get_logger("http")
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
+def with_request_ids(app: ASGIApp) -> ASGIApp:
+    """`app` with an id for each HTTP request (other scopes pass straight through)."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
@@ -53,9 +54,3 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             request_ids.leave(token)
 
     return middleware
-
-
-def with_request_ids(app: Litestar) -> Litestar:
-    """`app` with its handler (inside the lifespan and scope set-up) wrapped by the request ids."""
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
-    return app

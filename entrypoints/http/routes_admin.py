@@ -10,8 +10,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.activate_model import ActivateModel
+from application.cancel_job import CancelJob
 from application.invalidate_cache import InvalidateCache
 from application.model_views import JobQueries, ModelQueries
+from application.schedule_training import ScheduleTraining
 from application.train_model import TrainModel
 from application.tune_model import TuneCommand, TuneModel
 from domain.errors import InvalidArgumentError
@@ -59,13 +61,20 @@ def parse_scheduled_at(value: str, zone: tzinfo) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # the calendar's ends: 9999-12-31T23:59:59-12:00 is past year 9999 in UTC
+        raise InvalidArgumentError(
+            f"scheduled_at is outside the years 1..9999 in UTC, got {value!r}"
+        ) from None
 
 
-async def _schedule(train: TrainModel, options: TrainOptions, when: str, zone: tzinfo) -> ScheduledBody:
+async def _schedule(
+    schedule: ScheduleTraining, options: TrainOptions, when: str, zone: tzinfo
+) -> ScheduledBody:
     run_at = parse_scheduled_at(when, zone)
     command, _ = options.command(JobTrigger.SCHEDULED)
-    job = await train.schedule(command, run_at)
+    job = await schedule.execute(command, run_at)
     return ScheduledBody(job.job_id, iso(job.scheduled_at) or "", job.status.value)
 
 
@@ -108,23 +117,23 @@ class AdminController(Controller):
     @get("/schedule-training", status_code=201, summary="Schedule a training", description=SCHEDULE_DOC)
     async def schedule_get(
         self,
-        train_model: NamedDependency[TrainModel],
+        schedule_training: NamedDependency[ScheduleTraining],
         options: NamedDependency[TrainOptions],
         zone: NamedDependency[tzinfo],
         scheduled_at: When,
     ) -> ScheduledBody:
-        return await _schedule(train_model, options, scheduled_at, zone)
+        return await _schedule(schedule_training, options, scheduled_at, zone)
 
     @post("/schedule-training", status_code=201, summary="Schedule a training", description=SCHEDULE_DOC)
     async def schedule_post(
         self,
-        train_model: NamedDependency[TrainModel],
+        schedule_training: NamedDependency[ScheduleTraining],
         options: NamedDependency[TrainOptions],
         zone: NamedDependency[tzinfo],
         scheduled_at: When,
         data: JSONBody[TrainBody | None] = None,
     ) -> ScheduledBody:
-        return await _schedule(train_model, options.merged_with(data), scheduled_at, zone)
+        return await _schedule(schedule_training, options.merged_with(data), scheduled_at, zone)
 
     @post(
         "/tune",
@@ -143,8 +152,8 @@ class AdminController(Controller):
         return JobAccepted(job.job_id, job.status.value)
 
     @delete("/jobs/{job_id:str}", status_code=200, summary="Cancel a scheduled or running job")
-    async def cancel_job(self, train_model: NamedDependency[TrainModel], job_id: FromPath[str]) -> JobBody:
-        return JobBody.of(await train_model.cancel(job_id))
+    async def cancel_job(self, cancel_job: NamedDependency[CancelJob], job_id: FromPath[str]) -> JobBody:
+        return JobBody.of(await cancel_job.execute(job_id))
 
     @get("/models", summary="Model versions, newest first")
     async def models(self, model_queries: NamedDependency[ModelQueries]) -> ModelList:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, delete, get, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from application.blacklist_admin import BlacklistAdmin
 from domain.blacklist import BlacklistEntry
+from domain.ids import MAX_ID, parse_id
 from entrypoints.http.auth import admin_guard
+
+# Read as text and parsed by the domain's id rule: Litestar's `int` path converter takes any
+# script's digits (`١٢` is 12) and answers 404 for a number past int()'s digit limit.
+TitlePath = Annotated[str, PathParameter(pattern="^[0-9]{1,19}$", description=f"Title id, 1..{MAX_ID}")]
 
 
 class BlacklistEntryBody(msgspec.Struct):
@@ -47,27 +52,28 @@ class BlacklistController(Controller):
         return BlacklistBody([BlacklistEntryBody.of(e) for e in blacklist_admin.entries()])
 
     @put(
-        "/{title_id:int}",
+        "/{title_id:str}",
         status_code=200,
         summary="Blacklist a title (admin list); takes effect on the very next answer",
     )
     async def add_title(
         self,
         blacklist_admin: NamedDependency[BlacklistAdmin],
-        title_id: FromPath[int],
+        title_id: TitlePath,
         data: JSONBody[BlacklistReason | None] = None,
     ) -> BlacklistEntryBody:
-        entry = await blacklist_admin.put(title_id, data.reason if data else None)
+        entry = await blacklist_admin.put(parse_id(title_id, "title_id"), data.reason if data else None)
         return BlacklistEntryBody.of(entry)
 
     @delete(
-        "/{title_id:int}",
+        "/{title_id:str}",
         status_code=200,
         summary="Remove a title from the admin list",
         description="404 when the admin list does not hold it (the source's table is not edited here)",
     )
     async def remove_title(
-        self, blacklist_admin: NamedDependency[BlacklistAdmin], title_id: FromPath[int]
+        self, blacklist_admin: NamedDependency[BlacklistAdmin], title_id: TitlePath
     ) -> BlacklistRemoved:
-        await blacklist_admin.remove(title_id)
-        return BlacklistRemoved(title_id, True)
+        removed = parse_id(title_id, "title_id")
+        await blacklist_admin.remove(removed)
+        return BlacklistRemoved(removed, True)

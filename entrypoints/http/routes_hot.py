@@ -1,58 +1,43 @@
-"""Hot interactions: `GET|POST /rec/hot/interact` -> 202 once the event is stored durably."""
+"""Hot interactions sent as JSON: `POST /rec/hot/interact` -> 202 once the event is stored durably.
+
+The GET form is a route of the hot-route table; this body has the same fields (names, types and
+defaults from the table; no query-string bounds, as the use case validates the event), the same
+command, status, description and answer. It is registered with the table's routes
+(`hot_handlers.hot_router`): Litestar wants the methods of one path in one registration.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
-from litestar import Controller, get, post
+from litestar import post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody
 
-from application.record_interaction import InteractionCommand, RecordInteraction
-from entrypoints.http.routes_public import TitleId, UserId
+from application.record_interaction import RecordInteraction
+from entrypoints.http.hot_routes import HOT_INTERACTION, REQUIRED, Accepted
 
-INT_TYPE = "A key of REC_INTERACTION_WEIGHTS (default: rating, view, bookmark)"
-RAW_SCORE = "The score of a rating (required and finite for int_type=rating)"
-ACCEPTED = (
-    "202 once the event is committed to the registry: the title leaves the user's lists at once and "
-    "the user's list moves toward it; 400 for an unknown int_type or a rating without a finite score"
+HotInteraction: type[msgspec.Struct] = msgspec.defstruct(
+    "HotInteraction",
+    [
+        (p.name, p.kind) if p.default is REQUIRED else (p.name, p.kind, p.default)
+        for p in HOT_INTERACTION.params
+    ],
+    forbid_unknown_fields=True,
+    module=__name__,
 )
-IntType = Annotated[str, QueryParameter(description=INT_TYPE)]
-RawScore = Annotated[float | None, QueryParameter(description=RAW_SCORE)]
 
 
-class HotInteraction(msgspec.Struct, forbid_unknown_fields=True):
-    user_id: int
-    title_id: int
-    int_type: str
-    raw_score: float | None = None
-
-
-class Accepted(msgspec.Struct):
-    accepted: bool
-
-
-class HotController(Controller):
-    path = "/rec/hot"
-    tags = ["interactions"]
-
-    @get("/interact", status_code=202, summary="Record a hot interaction", description=ACCEPTED)
-    async def interact_get(
-        self,
-        record_interaction: NamedDependency[RecordInteraction],
-        user_id: UserId,
-        title_id: TitleId,
-        int_type: IntType,
-        raw_score: RawScore = None,
-    ) -> Accepted:
-        await record_interaction.execute(InteractionCommand(user_id, title_id, int_type, raw_score))
-        return Accepted(True)
-
-    @post("/interact", status_code=202, summary="Record a hot interaction (JSON body)", description=ACCEPTED)
-    async def interact_post(
-        self, record_interaction: NamedDependency[RecordInteraction], data: JSONBody[HotInteraction]
-    ) -> Accepted:
-        command = InteractionCommand(data.user_id, data.title_id, data.int_type, data.raw_score)
-        await record_interaction.execute(command)
-        return Accepted(True)
+@post(
+    "/rec/hot/interact",
+    status_code=HOT_INTERACTION.status,
+    summary=f"{HOT_INTERACTION.summary} (JSON body)",
+    description=HOT_INTERACTION.description,
+    tags=list(HOT_INTERACTION.tags),
+)
+async def interact_post(
+    record_interaction: NamedDependency[RecordInteraction],
+    data: JSONBody[HotInteraction],  # type: ignore[valid-type]  # a struct made from the table
+) -> Accepted:
+    command = HOT_INTERACTION.command(**msgspec.structs.asdict(data))
+    await record_interaction.execute(command)
+    return Accepted(True)

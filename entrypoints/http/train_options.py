@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from litestar.params import QueryParameter
+from litestar.params import ParameterKwarg, QueryParameter
 
 from application.train_model import TrainCommand
+from domain.model_version import TRAIN_BOUNDS, TrainParams
 from domain.training_job import JobTrigger
-from entrypoints.http.schemas import TrainBody
+from entrypoints.http.schemas import Loss, Mode, TrainBody, documented_bounds
 from entrypoints.train_request import train_command
 
-Loss = Literal["warp", "bpr", "logistic", "warp-kos"]
+DEFAULTS = TrainParams()
+
+
+def _bounded(name: str) -> ParameterKwarg:
+    """The domain's range for `name` in the schema too (one definition: `TRAIN_BOUNDS`)."""
+    bound = TRAIN_BOUNDS[name]
+    return QueryParameter(
+        gt=bound.gt,
+        ge=bound.ge,
+        le=bound.le,
+        description=f"default {getattr(DEFAULTS, name)}",
+        schema_extra=dict(documented_bounds(name)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +43,16 @@ class TrainOptions:
 
 
 async def train_options(
-    no_components: Annotated[int | None, QueryParameter(ge=1, le=1024, description="default 100")] = None,
-    loss: Annotated[Loss | None, QueryParameter(description="default warp")] = None,
-    epochs: Annotated[int | None, QueryParameter(ge=1, le=1000, description="default 30")] = None,
-    learning_rate: Annotated[float | None, QueryParameter(gt=0, le=1, description="default 0.05")] = None,
-    item_alpha: Annotated[float | None, QueryParameter(ge=0, description="default 0.0")] = None,
-    user_alpha: Annotated[float | None, QueryParameter(ge=0, description="default 0.0")] = None,
+    no_components: Annotated[int | None, _bounded("no_components")] = None,
+    loss: Annotated[Loss | None, QueryParameter(description=f"default {DEFAULTS.loss}")] = None,
+    epochs: Annotated[int | None, _bounded("epochs")] = None,
+    learning_rate: Annotated[float | None, _bounded("learning_rate")] = None,
+    item_alpha: Annotated[float | None, _bounded("item_alpha")] = None,
+    user_alpha: Annotated[float | None, _bounded("user_alpha")] = None,
     normalize_features: Annotated[
         bool | None, QueryParameter(description="row-normalise features; default false")
     ] = None,
-    mode: Annotated[Literal["full", "partial"] | None, QueryParameter(description="default full")] = None,
+    mode: Annotated[Mode | None, QueryParameter(description="default full")] = None,
     activate: Annotated[
         bool | None, QueryParameter(description="activate the new version; default true")
     ] = None,

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28
 
-Every cache miss reads its user's hot titles (contract section 6). With an index on `user_id`
+Every cache miss reads its user's hot titles (they count as seen). With an index on `user_id`
 alone each row costs a second lookup in the table; the pair index answers from the index only. It
 also serves every lookup by user, so the single-column index goes. Idempotent, like 0002: a
 registry adopted from `create_all` may already have the new index.

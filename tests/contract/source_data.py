@@ -1,12 +1,14 @@
-"""Write small sources in the default schema on any SQLAlchemy URL (SQLite file or MariaDB database)."""
+"""Small sources in the default schema: written on any SQLAlchemy URL (SQLite file or MariaDB
+database), or held by the in-memory fake."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Table
 
+from adapters.memory.source import InMemoryInteractionSource
 from adapters.source.schema import (
     blacklist,
     interactions,
@@ -17,8 +19,19 @@ from adapters.source.schema import (
     users,
 )
 from adapters.sql.engines import create_engine_for
+from domain.interaction import Interaction, PositiveRule
 
 Event = tuple[int, int, str, float | None, datetime]
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def ago(days: float) -> datetime:
+    """A naive UTC stamp `days` before NOW, as the source's DATETIME columns hold it."""
+    return (NOW - timedelta(days=days)).replace(tzinfo=None, microsecond=0)
+
+
+def active(ids: range | list[int]) -> list[tuple[int, str, bool]]:
+    return [(i, f"Title {i}", True) for i in ids]
 
 
 async def fill_source(
@@ -54,3 +67,29 @@ async def fill_source(
                     await conn.execute(table.insert(), values)
     finally:
         await engine.dispose()
+
+
+def memory_source(
+    title_rows: Iterable[tuple[int, str, bool]],
+    events: Iterable[Event] = (),
+    blacklisted: Iterable[tuple[int, str | None]] = (),
+    user_ids: Iterable[int] = (),
+    title_feature_rows: Iterable[tuple[int, str, float]] = (),
+    user_feature_rows: Iterable[tuple[int, str, float]] = (),
+    rule: PositiveRule | None = None,
+    popular_window_days: int = 30,
+) -> InMemoryInteractionSource:
+    """The fake holding the same rows as `fill_source` writes (it keeps no users table), at NOW."""
+    source = InMemoryInteractionSource(rule or PositiveRule(), popular_window_days=popular_window_days)
+    source.now = lambda: NOW
+    source.titles.update({i: a for i, _, a in title_rows})
+    source.interactions.extend(Interaction(u, t, k, s, c.replace(tzinfo=UTC)) for u, t, k, s, c in events)
+    source.blacklist.update(dict(blacklisted))
+    for maps, rows in (
+        (source.title_feature_map, title_feature_rows),
+        (source.user_feature_map, user_feature_rows),
+    ):
+        for owner, feature, weight in rows:
+            named = maps.setdefault(owner, {})
+            named[feature] = named.get(feature, 0.0) + weight
+    return source

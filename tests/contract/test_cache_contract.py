@@ -1,4 +1,5 @@
-"""One behaviour for every `RecommendationCache`: in-process, Redis, and both behind the coalescer."""
+"""One behaviour for every `RecommendationCache`: in-process (the unit tests' cache), Redis, Redis with
+near copies, and each behind the coalescer (what the container builds)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 
 from adapters.cache.coalescing_cache import CoalescingCache
 from adapters.cache.in_process_cache import InProcessRecommendationCache
-from adapters.cache.redis_cache import RedisRecommendationCache
+from adapters.cache.redis_cache import RedisRecommendationCache, invalidation_listener
+from adapters.cache.redis_near_cache import RedisNearCache
 from application.ports import CacheKey, RecommendationCache
 from domain.recommendation import RankedList
 
@@ -27,11 +29,20 @@ def _redis(prefix: str) -> RecommendationCache:
     return RedisRecommendationCache.from_url(REDIS_URL, ttl_seconds=60, prefix=prefix)
 
 
+def _redis_near(prefix: str) -> RecommendationCache:
+    from tests.conftest import REDIS_URL
+
+    shared = RedisRecommendationCache.from_url(REDIS_URL, ttl_seconds=60, prefix=prefix)
+    return RedisNearCache(shared, invalidation_listener(REDIS_URL, prefix), 5.0)
+
+
 FACTORIES: dict[str, Callable[[str], RecommendationCache]] = {
     "in_process": _in_process,
     "redis": _redis,
+    "redis_near": _redis_near,
     "coalescing_in_process": lambda p: CoalescingCache(_in_process(p)),
     "coalescing_redis": lambda p: CoalescingCache(_redis(p)),
+    "coalescing_redis_near": lambda p: CoalescingCache(_redis_near(p)),
 }
 
 
@@ -41,6 +52,7 @@ def flavour(request: pytest.FixtureRequest) -> tuple[str, str]:
     if "redis" not in request.param:
         return request.param, "unused"
     request.applymarker(pytest.mark.redis)
+    request.applymarker(pytest.mark.integration)
     return request.param, str(request.getfixturevalue("redis_prefix"))
 
 

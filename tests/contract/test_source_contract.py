@@ -1,70 +1,66 @@
-"""One behaviour for the source on every database: SqlAlchemyInteractionSource on SQLite and MariaDB.
+"""One behaviour for every `InteractionSource` and `FeatureSource`: the in-memory fake, and the SQL
+adapters on SQLite and MariaDB (the same rows written into each).
 
-On MariaDB the bulk reads go through asyncmy's unbuffered cursor, on SQLite through SQLAlchemy's
-streaming: both must give the same catalogue, history and training columns.
+What only the SQL source has (replaced queries, training columns, query errors, index advice) is in
+`test_sql_source_contract.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import pytest
-import structlog
 
-from adapters.source.queries import SEEN_INDEX_STATEMENT, SourceQueryError
+from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
 from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
-from adapters.sql.engines import create_engine_for, create_source_engine
+from adapters.sql.engines import create_source_engine
+from application.ports import FeatureSource, InteractionSource
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
-from domain.errors import SourceUnavailableError
 from domain.interaction import PositiveRule
-from tests.contract.source_data import Event, fill_source
+from tests.contract.source_data import NOW, Event, active, ago, fill_source, memory_source
 
-pytestmark = pytest.mark.integration
-
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-Make = Callable[..., Awaitable[SqlAlchemyInteractionSource]]
-
-
-def ago(days: float) -> datetime:
-    return (NOW - timedelta(days=days)).replace(tzinfo=None, microsecond=0)
-
-
-@pytest.fixture(params=["sqlite", "mariadb"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'source.db'}"
-    request.applymarker(pytest.mark.mysql)
-    return str(request.getfixturevalue("mysql_db").url)
+Make = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture
-async def make_source(database_url: str) -> AsyncIterator[Make]:
-    created: list[SqlAlchemyInteractionSource] = []
+async def make_source(db_url: str | None) -> AsyncIterator[Make]:
+    """Builds a source holding the given rows (the `fill_source` arguments)."""
+    engines: list[Any] = []
 
     async def make(
-        *rows: Any, queries: dict[str, str] | None = None, **named: Any
-    ) -> SqlAlchemyInteractionSource:
-        await fill_source(database_url, *rows, **named)
-        source = SqlAlchemyInteractionSource(
-            create_source_engine(database_url), PositiveRule(), now=lambda: NOW, queries=queries
+        *rows: Any, rule: PositiveRule | None = None, popular_window_days: int = 30, **named: Any
+    ) -> InteractionSource:
+        rule = rule or PositiveRule()
+        if db_url is None:
+            return memory_source(*rows, rule=rule, popular_window_days=popular_window_days, **named)
+        await fill_source(db_url, *rows, **named)
+        engines.append(create_source_engine(db_url))
+        return SqlAlchemyInteractionSource(
+            engines[-1], rule, popular_window_days=popular_window_days, now=lambda: NOW
         )
-        created.append(source)
-        return source
 
     yield make
-    for source in created:
-        await source.close()
+    for engine in engines:
+        await engine.dispose()
 
 
-def active(ids: range | list[int]) -> list[tuple[int, str, bool]]:
-    return [(i, f"Title {i}", True) for i in ids]
+@pytest.fixture
+async def make_features(db_url: str | None) -> AsyncIterator[Make]:
+    engines: list[Any] = []
+
+    async def make(*rows: Any, **named: Any) -> FeatureSource:
+        if db_url is None:
+            return memory_source(*rows, **named)
+        await fill_source(db_url, *rows, **named)
+        engines.append(create_source_engine(db_url))
+        return SqlAlchemyFeatureSource(engines[-1])
+
+    yield make
+    for engine in engines:
+        await engine.dispose()
 
 
 async def test_catalogue_eligibility_and_popular_positives(make_source: Make) -> None:
@@ -89,6 +85,61 @@ async def test_catalogue_eligibility_and_popular_positives(make_source: Make) ->
     }
     assert catalogue.popular.title_ids == (3, 4, 5, 6)
     assert catalogue.popular.scores == (3.0, 1.0, 1.0, 0.0)
+
+
+POSITIVES: list[Event] = [
+    *[(u, 1, "view", None, ago(1)) for u in (1, 2, 3)],
+    (1, 2, "rating", 5.0, ago(1)),
+    (2, 2, "rating", 5.0, ago(2)),
+    *[(u, 2, "rating", 3.0, ago(1)) for u in (3, 4, 5)],  # below 4: not positives
+    (6, 2, "rating", None, ago(1)),  # a rating without a score is no positive
+    (1, 3, "bookmark", None, ago(1)),
+    *[(u, 3, "click", None, ago(1)) for u in (2, 3, 4, 5)],  # unknown type
+    (1, 4, "rating", 4.0, ago(1)),  # exactly the threshold counts
+]
+
+
+async def test_popular_counts_positives_by_the_default_rule(make_source: Make) -> None:
+    popular = (await (await make_source(active(range(1, 6)), POSITIVES)).load_catalogue()).popular
+
+    assert popular.title_ids == (1, 2, 3, 4, 5)  # 3 and 4 tie: id ascending; 5 has none
+    assert popular.scores == (3.0, 2.0, 1.0, 1.0, 0.0)
+
+
+async def test_popular_follows_the_configured_rule(make_source: Make) -> None:
+    lenient = PositiveRule(weights={"view": 1.0, "rating": 1.0}, rating_min_positive=3.0)
+    source = await make_source(active(range(1, 6)), POSITIVES, rule=lenient)
+
+    popular = (await source.load_catalogue()).popular
+
+    assert popular.title_ids == (2, 1, 4, 3, 5)
+    assert popular.scores == (5.0, 3.0, 1.0, 0.0, 0.0)
+
+
+async def test_popular_uses_the_window_when_it_holds_200_titles(make_source: Make) -> None:
+    recent: list[Event] = [(1, title_id, "view", None, ago(2)) for title_id in range(1, 251)]
+    recent += [(u, 7, "view", None, ago(29.9)) for u in (2, 3)]
+    old: list[Event] = [(u, 300, "view", None, ago(31)) for u in range(1, 11)]
+    source = await make_source(active(range(1, 301)), recent + old)
+
+    popular = (await source.load_catalogue()).popular
+
+    assert len(popular) == 300
+    assert popular.title_ids[:3] == (7, 1, 2)
+    assert popular.scores[:2] == (3.0, 1.0)
+    assert popular.title_ids[250:] == tuple(range(251, 301))  # no positive in the window, id order
+    assert set(popular.scores[250:]) == {0.0}
+
+
+async def test_popular_falls_back_to_all_time(make_source: Make) -> None:
+    recent: list[Event] = [(1, title_id, "view", None, ago(2)) for title_id in range(1, 11)]
+    old: list[Event] = [(u, 300, "view", None, ago(90)) for u in range(1, 11)]
+    source = await make_source(active([*range(1, 11), 300]), recent + old, popular_window_days=120)
+
+    popular = (await source.load_catalogue()).popular
+
+    assert popular.title_ids == (300, *range(1, 11))  # fewer than 200 titles either way
+    assert popular.scores == (10.0, *[1.0] * 10)
 
 
 async def test_seen_titles_are_every_interaction_of_the_user(make_source: Make) -> None:
@@ -123,133 +174,38 @@ async def test_concurrent_seen_lookups_each_get_their_own_titles(make_source: Ma
     assert found[31] == frozenset()
 
 
-async def test_seen_titles_follow_a_replaced_interactions_query_with_a_percent_sign(
-    make_source: Make,
-) -> None:
-    events: list[Event] = [(1, 10, "view", None, ago(1)), (1, 11, "rating", 5.0, ago(1))]
-    only_views = (
-        "SELECT user_id, title_id, int_type, raw_score, created_at FROM interactions "
-        "WHERE int_type LIKE 'vi%'"
-    )
-    source = await make_source(active([10, 11]), events, queries={"interactions": only_views})
-
-    assert await source.seen_titles(1) == frozenset({10})
-
-
-async def test_training_columns_dtypes_and_values(make_source: Make) -> None:
+async def test_training_data_counts_and_cutoff(make_source: Make) -> None:
     events: list[Event] = [
-        (1, 10, "rating", 4.5, datetime(2026, 11, 27, 8, 30)),
-        (2, 11, "view", None, datetime(2026, 11, 28, 9, 0)),
-        (1, 11, "bookmark", None, datetime(2026, 11, 26, 23, 0)),
+        (1, 10, "view", None, ago(3)),
+        (2, 10, "rating", 2.0, ago(1)),  # not a positive, still read
+        (2, 11, "click", None, ago(2)),  # a type without a weight, still read
     ]
-    source = await make_source(
-        [(10, "Amélie", True), (11, "B", False)],
-        events,
-        user_ids=[1, 2, 3],
-        title_feature_rows=[(10, "genre:drama", 1.0), (11, "genre:comedy", 0.5)],
-        user_feature_rows=[(1, "age:25-34", 1.0)],
-    )
+    source = await make_source([(10, "A", True), (11, "B", False), (12, "C", True)], events)
 
     data = await source.load_training_data()
 
-    frame = data.interactions.sort_values("created_at", ignore_index=True)
-    assert (frame["user_id"].dtype, frame["title_id"].dtype) == (np.int64, np.int64)
-    assert frame["created_at"].dtype == np.dtype("datetime64[ns]")
-    assert frame["created_at"].tolist() == [
-        pd.Timestamp("2026-11-26 23:00"),
-        pd.Timestamp("2026-11-27 08:30"),
-        pd.Timestamp("2026-11-28 09:00"),
-    ]
-    assert list(frame["int_type"].astype(str)) == ["bookmark", "rating", "view"]
-    assert frame["raw_score"].iloc[1] == 4.5 and math.isnan(frame["raw_score"].iloc[0])
-    titles = data.titles.sort_values("id")
-    assert titles["is_active"].tolist() == [True, False]
-    assert titles["name"].tolist() == ["Amélie", "B"]
-    assert sorted(data.title_features["feature"].astype(str)) == ["genre:comedy", "genre:drama"]
-    assert data.title_features["weight"].dtype == np.float64
-    assert sorted(data.users["id"].tolist()) == [1, 2, 3]
-    assert data.cutoff == datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    assert (data.stats.n_users, data.stats.n_items, data.stats.n_interactions) == (2, 3, 3)
+    assert data.cutoff == ago(1).replace(tzinfo=UTC)
 
 
-async def test_replaced_queries_and_literal_colons(make_source: Make) -> None:
-    events: list[Event] = [(1, 1, "view", None, ago(1)), (1, 2, "bookmark", None, ago(1))]
-    queries = {
-        "titles": "SELECT name, is_active, id FROM titles WHERE id >= 2 AND name <> 'a :b';",
-        "interactions": (
-            "SELECT i.created_at, i.user_id AS user_id, i.title_id, i.int_type, i.raw_score "
-            "FROM interactions AS i WHERE i.int_type <> 'view'"
-        ),
-    }
-    source = await make_source(active([1, 2, 3]), events, queries=queries)
-
-    assert await source.check_queries() is True
-    catalogue = await source.load_catalogue()
-    assert catalogue.title_ids == frozenset({2, 3})
-    assert catalogue.popular.title_ids == (2, 3)
-    assert await source.seen_titles(1) == frozenset({2})
-    assert len((await source.load_training_data()).interactions) == 1
+async def test_training_data_without_interactions_has_no_cutoff(make_source: Make) -> None:
+    data = await (await make_source(active([1, 2]))).load_training_data()
+    assert (data.stats.n_interactions, data.stats.n_items, data.cutoff) == (0, 2, None)
 
 
-async def test_a_missing_column_or_failing_query_is_named(make_source: Make) -> None:
-    no_flag = await make_source(active([1]), queries={"titles": "SELECT id, name FROM titles"})
-    with pytest.raises(SourceQueryError, match=r"'titles' returns no column 'is_active'"):
-        await no_flag.check_queries()
-    with pytest.raises(SourceUnavailableError, match=r"'titles'.*'is_active'"):
-        await no_flag.load_catalogue()
-    broken = await make_source([], queries={"users": "SELECT id FROM members"})
-    with pytest.raises(SourceQueryError, match=r"'users' fails.*members"):
-        await broken.check_queries()
+async def test_features_of_one_user_or_title_add_up_by_name(make_features: Make) -> None:
+    features = await make_features(
+        active([1, 2]),
+        user_feature_rows=[(5, "age:25-34", 1.0), (5, "genre:drama", 0.5), (5, "genre:drama", 0.25)],
+        title_feature_rows=[(2, "genre:drama", 1.0), (3, "genre:comedy", 1.0)],
+    )
+
+    assert await features.user_features(5) == {"age:25-34": 1.0, "genre:drama": 0.75}
+    assert await features.user_features(6) == {}
+    assert await features.title_features(2) == {"genre:drama": 1.0}
+    assert await features.title_features(3) == {"genre:comedy": 1.0}  # a title the catalogue lacks
+    assert await features.title_features(1) == {}
 
 
-async def test_an_unreachable_source_is_unavailable_not_a_query_error() -> None:
-    url = "mysql+asyncmy://reader:s3cret-pw@127.0.0.1:1/site"
-    source = SqlAlchemyInteractionSource(create_source_engine(url), PositiveRule())
-    try:
-        assert await source.check_queries() is False
-        with pytest.raises(SourceUnavailableError) as caught:
-            await source.load_training_data()
-        assert "s3cret-pw" not in str(caught.value) and "127.0.0.1" in str(caught.value)
-    finally:
-        await source.close()
-
-
-@pytest.mark.mysql
-async def test_start_advises_the_covering_index_until_the_source_has_it(mysql_db: Any) -> None:
-    url = str(mysql_db.url)
-    events: list[Event] = [(u, t, "view", None, ago(1)) for u in range(1, 41) for t in range(1, 11)]
-    await fill_source(url, active(range(1, 11)), events)
-
-    async def advice() -> list[dict[str, Any]]:
-        source = SqlAlchemyInteractionSource(create_source_engine(url), PositiveRule())
-        try:
-            with structlog.testing.capture_logs() as logs:
-                assert await source.check_queries() is True
-        finally:
-            await source.close()
-        return [entry for entry in logs if entry["event"] == "source_seen_read_not_index_only"]
-
-    before = await advice()
-    assert [entry["statement"] for entry in before] == [SEEN_INDEX_STATEMENT]
-    assert before[0]["log_level"] == "warning"
-
-    engine = create_engine_for(url)  # the operator's DDL: the source engine is read-only
-    try:
-        async with engine.begin() as conn:
-            await conn.exec_driver_sql(SEEN_INDEX_STATEMENT)
-    finally:
-        await engine.dispose()
-    assert await advice() == []
-
-
-@pytest.mark.mysql
-async def test_a_seen_read_the_server_cannot_explain_gets_no_advice_and_start_goes_on(mysql_db: Any) -> None:
-    url = str(mysql_db.url)
-    await fill_source(url, active([1]), [(1, 1, "view", None, ago(1))])
-    source = SqlAlchemyInteractionSource(create_source_engine(url), PositiveRule())
-    source._seen_sql = "SELECT no_such_column FROM interactions WHERE user_id IN ({user_ids})"  # white box
-    try:
-        with structlog.testing.capture_logs() as logs:
-            assert await source.check_queries() is True
-    finally:
-        await source.close()
-    assert [entry for entry in logs if entry["event"] == "source_seen_read_not_index_only"] == []
+async def test_ping_answers_while_the_source_is_up(make_source: Make) -> None:
+    await (await make_source(active([1]))).ping()

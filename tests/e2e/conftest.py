@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ def fake_container(settings: Settings) -> FakeStack:
     source, registry, artifacts = demo_fake_source(), InMemoryModelRegistry(), InMemoryArtifactStore()
     container.settings.override(settings)
     container.source.override(source)
+    container.features.override(source)  # the fake answers feature lookups too
     container.registry.override(registry)
     container.artifacts.override(artifacts)
     container.engine.override(FakeEngine())
@@ -61,13 +63,37 @@ def client_for(container: Container, peer: tuple[str, int] = LOOPBACK, **headers
     return httpx.AsyncClient(transport=transport, base_url="http://service", headers=headers, timeout=60)
 
 
-@pytest.fixture
-async def stack(tmp_path) -> AsyncIterator[FakeStack]:  # type: ignore[no-untyped-def]
-    built = fake_container(Settings(data_dir=tmp_path, train_cron="off"))
+@asynccontextmanager
+async def running_stack(settings: Settings) -> AsyncIterator[FakeStack]:
+    built = fake_container(settings)
     runtime = create_app(built.container, manage_runtime=False).state.runtime
     await runtime.start()
-    yield built
-    await runtime.stop()
+    try:
+        if settings.seen_from == "memory":
+            await index_ready(built.container)
+        yield built
+    finally:
+        await runtime.stop()
+
+
+async def index_ready(container: Container, seconds: float = 10.0) -> None:
+    """Wait for the runtime's first full read into the seen index (misses read the source before)."""
+    async with asyncio.timeout(seconds):
+        while not container.seen_index().ready:  # noqa: ASYNC110 - the index has no event to await
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def stack(tmp_path) -> AsyncIterator[FakeStack]:  # type: ignore[no-untyped-def]
+    async with running_stack(Settings(data_dir=tmp_path, train_cron="off")) as built:
+        yield built
+
+
+@pytest.fixture(params=["memory", "source"])
+async def both_seen_stacks(tmp_path, request: pytest.FixtureRequest) -> AsyncIterator[FakeStack]:  # type: ignore[no-untyped-def]
+    """The fake stack with seen titles from the in-memory index, then read on each miss (version 1)."""
+    async with running_stack(Settings(data_dir=tmp_path, train_cron="off", seen_from=request.param)) as built:
+        yield built
 
 
 @pytest.fixture

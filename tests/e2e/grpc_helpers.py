@@ -12,7 +12,6 @@ import grpc
 import pytest
 
 from entrypoints.grpc.server import GrpcService
-from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
 from protos import recommendations_pb2 as pb
 from protos import recommendations_pb2_grpc as pb_grpc
@@ -44,12 +43,18 @@ async def serve_fake(
 ) -> AsyncIterator[Served]:
     """Start the runtime (unless told not to) and a GrpcService; connect an aio channel."""
     stack = fake_container(settings)
-    runtime = ServiceRuntime(stack.container)
+    runtime = stack.container.runtime()
     async with contextlib.AsyncExitStack() as cleanup:
         if start_runtime:
             await runtime.start()
             cleanup.push_async_callback(runtime.stop)
-        service = GrpcService(stack.container, port, host=host, health_interval=health_interval)
+        service = GrpcService(
+            stack.container.grpc_servicer(),
+            stack.container.check_health(),
+            port,
+            host=host,
+            health_interval=health_interval,
+        )
         await service.start()
         cleanup.push_async_callback(service.stop, 0)
         channel = grpc.aio.insecure_channel(_target(host, service.port))

@@ -40,7 +40,13 @@ async def test_popular_before_any_model(api: httpx.AsyncClient) -> None:
     assert not set(range(1, 12)) & set(body["item_ids"])  # seen by user 1
 
 
-async def test_training_then_model_lists(api: httpx.AsyncClient, stack: FakeStack) -> None:
+async def test_training_then_model_lists(both_seen_stacks: FakeStack) -> None:
+    stack = both_seen_stacks
+    async with client_for(stack.container) as api:
+        await _training_then_model_lists(api, stack)
+
+
+async def _training_then_model_lists(api: httpx.AsyncClient, stack: FakeStack) -> None:
     job = await train(api)
     assert job["status"] == "succeeded" and job["trigger"] == "manual"
     assert set(job["metrics"]) >= {"precision_at_10", "recall_at_10", "auc"}

@@ -7,8 +7,9 @@ from typing import Any
 import structlog.testing
 
 from domain.errors import UnavailableError
-from entrypoints.http.app import create_app
+from entrypoints.http.app import bind_hot_routes, create_app
 from entrypoints.http.fast_path import plain_query, with_fast_path
+from entrypoints.http.hot_routes import HOT_INTERACTION, RECOMMENDATIONS, RELEVANT
 from tests.e2e.conftest import FakeStack
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -149,8 +150,7 @@ async def test_plain_queries_never_reach_litestar_and_the_others_always_do(stack
         await send({"type": "http.response.start", "status": 418, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    c = stack.container
-    app = with_fast_path(litestar, c.recommend_for_user(), c.relevant_titles(), c.record_interaction())
+    app = with_fast_path(litestar, bind_hot_routes(stack.container))
     for query in (b"user_id=2", b"user_id=2&k=5&exclude=1,2", b"user_id=2&exclude=1%2c2"):
         assert (await call(app, "/titles/recommendations", query))[0] == 200
     assert (await call(app, "/titles/relevant", b"title_id=3"))[0] in (200, 404)
@@ -182,9 +182,11 @@ async def test_a_failing_use_case_is_answered_from_the_error_table(stack: FakeSt
 
     unavailable = with_fast_path(
         litestar,
-        Failing(UnavailableError("the model registry cannot be used")),  # type: ignore[arg-type]
-        Failing(RuntimeError("boom")),  # type: ignore[arg-type]
-        Failing(UnavailableError("the hot-event store cannot be used")),  # type: ignore[arg-type]
+        [
+            (RECOMMENDATIONS, Failing(UnavailableError("the model registry cannot be used"))),
+            (RELEVANT, Failing(RuntimeError("boom"))),
+            (HOT_INTERACTION, Failing(UnavailableError("the hot-event store cannot be used"))),
+        ],
     )
     status, headers, body = await call(unavailable, "/titles/recommendations", b"user_id=2")
     assert status == 503

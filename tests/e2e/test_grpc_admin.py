@@ -10,9 +10,11 @@ import grpc
 import pytest
 
 from domain.model_version import TrainParams
+from entrypoints.admin_access import is_loopback
 from entrypoints.grpc.servicer import peer_host
 from entrypoints.settings import Settings
 from protos import recommendations_pb2 as pb
+from protos import recommendations_pb2_grpc as pb_grpc
 from tests.e2e.grpc_helpers import Served, expect_status, serve_fake, train
 
 
@@ -118,6 +120,10 @@ async def test_admin_call_from_a_non_loopback_peer_without_token_is_denied(tmp_p
         ("ipv4:127.0.0.1:5000", "127.0.0.1"),
         ("ipv4:203.0.113.9:5000", "203.0.113.9"),
         ("ipv6:[::1]:5000", "::1"),
+        ("ipv6:%5B::1%5D:36590", "::1"),  # grpc.aio's URL-encoded spelling
+        ("ipv6:%5B::ffff:127.0.0.1%5D:4", "::ffff:127.0.0.1"),
+        ("ipv4:10.1.2.3:5555", "10.1.2.3"),
+        ("ipv6:%5B2001:db8::1%5D:1", "2001:db8::1"),
         ("ipv6:[2001:db8::7]:443", "2001:db8::7"),
         ("unix:/run/rec.sock", None),
         ("", None),
@@ -125,3 +131,31 @@ async def test_admin_call_from_a_non_loopback_peer_without_token_is_denied(tmp_p
 )
 def test_peer_host_reads_grpc_peer_strings(peer: str, host: str | None) -> None:
     assert peer_host(peer) == host
+
+
+@pytest.mark.parametrize(
+    ("peer", "loopback"),
+    [
+        ("ipv6:%5B::1%5D:36590", True),
+        ("ipv6:%5B0:0:0:0:0:0:0:1%5D:36590", True),
+        ("ipv6:%5B::ffff:127.0.0.1%5D:4", True),
+        ("ipv4:127.0.0.1:1", True),
+        ("ipv4:10.1.2.3:5555", False),
+        ("ipv6:%5B2001:db8::1%5D:1", False),
+        ("ipv6:%5B::ffff:10.1.2.3%5D:1", False),
+    ],
+)
+def test_loopback_rule_over_grpc_peer_spellings(peer: str, loopback: bool) -> None:
+    assert is_loopback(peer_host(peer)) is loopback
+
+
+@pytest.mark.parametrize("client_host", ["localhost", "127.0.0.1", "[::1]", "[::ffff:127.0.0.1]"])
+async def test_loopback_clients_of_every_spelling_may_train_without_a_token(  # type: ignore[no-untyped-def]
+    tmp_path, client_host: str
+) -> None:
+    # The server listens on every interface, as `serve` does; the client names it as the seed does.
+    async with serve_fake(Settings(data_dir=tmp_path, train_cron="off"), host="[::]") as served:
+        channel = grpc.aio.insecure_channel(f"{client_host}:{served.service.port}")
+        async with channel:
+            job = await pb_grpc.RecommenderStub(channel).TrainModel(pb.TrainRequest(epochs=2))
+    assert job.status == "succeeded" and job.model_id

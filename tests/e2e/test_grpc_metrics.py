@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from prometheus_client import generate_latest
 
-from entrypoints.grpc.server import GrpcService
+from entrypoints.grpc.server import GrpcService, grpc_interceptors
 from entrypoints.observability.exposition import Observability
 from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
@@ -52,7 +52,11 @@ async def traced(tmp_path) -> AsyncIterator[Traced]:  # type: ignore[no-untyped-
     async with contextlib.AsyncExitStack() as cleanup:
         await runtime.start()
         cleanup.push_async_callback(runtime.stop)
-        service = GrpcService(stack.container, 0, host=LOOPBACK_HOST)
+        c = stack.container
+        interceptors = grpc_interceptors(c.observability())
+        service = GrpcService(
+            c.grpc_servicer(), c.check_health(), 0, host=LOOPBACK_HOST, interceptors=interceptors
+        )
         await service.start()
         cleanup.push_async_callback(service.stop, 0)
         channel = grpc.aio.insecure_channel(f"{LOOPBACK_HOST}:{service.port}")

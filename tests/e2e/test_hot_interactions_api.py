@@ -13,17 +13,20 @@ from adapters.memory.events import InMemoryEventMerger, InMemoryHotEventStore
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.e2e.conftest import FakeStack, client_for, fake_container
+from tests.e2e.conftest import FakeStack, client_for, fake_container, index_ready
 
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.fixture
-async def hot_stack(tmp_path) -> AsyncIterator[FakeStack]:  # type: ignore[no-untyped-def]
-    built = fake_container(Settings(data_dir=tmp_path, train_cron="off"))
+@pytest.fixture(params=["memory", "source"])
+async def hot_stack(tmp_path, request: pytest.FixtureRequest) -> AsyncIterator[FakeStack]:  # type: ignore[no-untyped-def]
+    """Seen titles from the in-memory index, or read from the source on each miss (version 1)."""
+    built = fake_container(Settings(data_dir=tmp_path, train_cron="off", seen_from=request.param))
     built.container.event_merger.override(InMemoryEventMerger())
     runtime = create_app(built.container, manage_runtime=False).state.runtime
     await runtime.start()
+    if request.param == "memory":
+        await index_ready(built.container)
     yield built
     await runtime.stop()
 

@@ -141,3 +141,31 @@ async def test_a_migration_lock_held_too_long_stops_the_start_with_a_clear_error
     finally:
         await holder.dispose()
         await starter.dispose()
+
+
+async def test_notes_of_a_0003_registry_move_out_of_activation_and_decisions_stay(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade_to, "0003")
+        for job_id, status, activation in (
+            ("waiting", "scheduled", "waiting: job j-1 is running"),
+            ("decided", "succeeded", "activated: no version was active"),
+        ):
+            await conn.execute(
+                text(
+                    "INSERT INTO jobs (job_id, `trigger`, status, mode, params, created_at, metrics, "
+                    "progress, activation) VALUES (:job_id, 'scheduled', :status, 'full', '{}', "
+                    "'2026-11-28T00:00:00.000000+00:00', '{}', 0.0, :activation)"
+                ),
+                {"job_id": job_id, "status": status, "activation": activation},
+            )
+
+    await SqlAlchemyModelRegistry(engine).create_schema()
+
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT job_id, activation, note FROM jobs ORDER BY job_id"))).all()
+    assert [tuple(row) for row in rows] == [
+        ("decided", "activated: no version was active", None),
+        ("waiting", None, "waiting: job j-1 is running"),
+    ]

@@ -15,7 +15,6 @@ from redis.asyncio import Redis
 from adapters.cache.redis_cache import BYPASS_SECONDS
 from entrypoints.cli import main
 from entrypoints.container import Container
-from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
 from tests.conftest import MySqlDatabase, OwnRedis
 from tests.e2e.conftest import client_for
@@ -49,7 +48,7 @@ async def api(
         train_threads=1,
     )
     container.settings.override(settings)
-    runtime = ServiceRuntime(container)
+    runtime = container.runtime()
     await runtime.start()
     async with client_for(container) as client:
         yield client

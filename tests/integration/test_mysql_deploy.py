@@ -17,7 +17,6 @@ from adapters.sql.engines import create_source_engine
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.interaction import PositiveRule
 from entrypoints.container import Container
-from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings, SettingsError, load_settings
 from tests.conftest import REPO, MySqlDatabase, mysql_admin
 
@@ -94,7 +93,7 @@ async def test_a_query_without_a_documented_column_stops_the_service(
     container.settings.override(
         Settings(data_dir=tmp_path, source_url=mysql_db.url, source_queries=broken, train_cron="off")
     )
-    runtime = ServiceRuntime(container)
+    runtime = container.runtime()
 
     with pytest.raises(SourceQueryError, match=r"query 'titles' returns no column 'name'"):
         await runtime.start()

@@ -22,7 +22,6 @@ from domain.errors import SourceUnavailableError
 from domain.interaction import PositiveRule
 from domain.model_version import TrainParams
 from entrypoints.container import Container
-from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
 from tests.conftest import MySqlDatabase
 from tests.contract.source_data import Event, fill_source
@@ -97,7 +96,7 @@ async def reader_container(
     container.settings.override(
         Settings(data_dir=tmp_path, source_url=mysql_reader, train_cron="off", train_threads=1)
     )
-    runtime = ServiceRuntime(container)
+    runtime = container.runtime()
     await runtime.start()
     yield container
     await runtime.stop()
@@ -156,7 +155,7 @@ async def test_source_down_during_training_fails_the_job_and_keeps_the_model(
     container.settings.override(
         Settings(data_dir=tmp_path, source_url=url, train_cron="off", train_threads=1)
     )
-    runtime = ServiceRuntime(container)
+    runtime = container.runtime()
     await runtime.start()
     try:
         first = await container.train_model().execute(TrainCommand(params=SMALL))

@@ -1,4 +1,5 @@
-"""SqlAlchemyInteractionSource against small hand-written SQLite sources with the default schema."""
+"""SqlAlchemyInteractionSource against small hand-written SQLite sources with the default schema: what
+only this adapter does (the port's behaviour runs in `tests/contract/test_source_contract.py`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
 from adapters.sql.engines import create_engine_for
-from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, SourceUnavailableError
 from domain.interaction import PositiveRule
 from tools.demo_data import SCHEMA_SQL
@@ -83,95 +83,6 @@ def source_for(engines: Callable[[str], AsyncEngine]) -> Callable[..., SqlAlchem
     return make
 
 
-async def test_popular_counts_positives_only(tmp_path: Path, source_for: Callable[..., Any]) -> None:
-    events: list[Event] = [
-        *[(u, 1, "view", None, ago(1)) for u in (1, 2, 3)],
-        (1, 2, "rating", 5.0, ago(1)),
-        (2, 2, "rating", 5.0, ago(2)),
-        *[(u, 2, "rating", 3.0, ago(1)) for u in (3, 4, 5)],  # below 4: not positives
-        (6, 2, "rating", None, ago(1)),  # a rating without a score is no positive
-        (1, 3, "bookmark", None, ago(1)),
-        *[(u, 3, "click", None, ago(1)) for u in (2, 3, 4, 5)],  # unknown type
-        (1, 4, "rating", 4.0, ago(1)),  # exactly the threshold counts
-    ]
-    url = write_source(tmp_path / "s.db", active_titles(range(1, 6)), events)
-
-    popular = (await source_for(url).load_catalogue()).popular
-
-    assert popular.title_ids == (1, 2, 3, 4, 5)  # 3 and 4 tie: id ascending; 5 has none
-    assert popular.scores == (3.0, 2.0, 1.0, 1.0, 0.0)
-    lenient = PositiveRule(weights={"view": 1.0, "rating": 1.0}, rating_min_positive=3.0)
-    other = (await source_for(url, lenient).load_catalogue()).popular
-    assert other.title_ids == (2, 1, 4, 3, 5)
-    assert other.scores == (5.0, 3.0, 1.0, 0.0, 0.0)
-
-
-async def test_popular_uses_the_window_when_it_holds_200_titles(
-    tmp_path: Path, source_for: Callable[..., Any]
-) -> None:
-    recent: list[Event] = [(1, title_id, "view", None, ago(2)) for title_id in range(1, 251)]
-    recent += [(u, 7, "view", None, ago(29.9)) for u in (2, 3)]
-    old: list[Event] = [(u, 300, "view", None, ago(31)) for u in range(1, 11)]
-    url = write_source(tmp_path / "s.db", active_titles(range(1, 301)), recent + old)
-
-    popular = (await source_for(url).load_catalogue()).popular
-
-    assert len(popular) == 300
-    assert popular.title_ids[:3] == (7, 1, 2)
-    assert popular.scores[:2] == (3.0, 1.0)
-    assert popular.title_ids[250:] == tuple(range(251, 301))  # no positive in the window, id order
-    assert set(popular.scores[250:]) == {0.0}
-
-
-async def test_popular_falls_back_to_all_time(tmp_path: Path, source_for: Callable[..., Any]) -> None:
-    recent: list[Event] = [(1, title_id, "view", None, ago(2)) for title_id in range(1, 11)]
-    old: list[Event] = [(u, 300, "view", None, ago(90)) for u in range(1, 11)]
-    url = write_source(tmp_path / "s.db", active_titles([*range(1, 11), 300]), recent + old)
-
-    popular = (await source_for(url).load_catalogue()).popular
-
-    assert popular.title_ids == (300, *range(1, 11))
-    assert popular.scores == (10.0, *[1.0] * 10)
-    windowed = await source_for(url, popular_window_days=120).load_catalogue()
-    assert windowed.popular.title_ids[0] == 300  # still all-time: fewer than 200 titles either way
-
-
-async def test_inactive_and_blacklisted_titles_are_not_popular(
-    tmp_path: Path, source_for: Callable[..., Any]
-) -> None:
-    titles = [(1, "Gone", False), (2, "Banned", True), (3, "Fine", True), (4, "Quiet", True)]
-    events: list[Event] = [(u, t, "view", None, ago(1)) for t in (1, 2, 3) for u in range(1, 5 - t)]
-    url = write_source(tmp_path / "s.db", titles, events, blacklist=[(2, "legal request"), (9, None)])
-
-    catalogue = await source_for(url).load_catalogue()
-
-    assert catalogue.title_ids == frozenset({1, 2, 3, 4})
-    assert catalogue.inactive == frozenset({1})
-    assert catalogue.source_blacklist == (
-        BlacklistEntry(2, "legal request", BlacklistOrigin.SOURCE),
-        BlacklistEntry(9, None, BlacklistOrigin.SOURCE),
-    )
-    assert catalogue.popular.title_ids == (3, 4)
-    assert catalogue.popular.scores == (1.0, 0.0)
-
-
-async def test_seen_titles_holds_every_interaction_of_the_user(
-    tmp_path: Path, source_for: Callable[..., Any]
-) -> None:
-    events: list[Event] = [
-        (1, 10, "view", None, ago(1)),
-        (1, 11, "rating", 1.0, ago(400)),
-        (1, 12, "click", None, ago(3)),
-        (1, 10, "bookmark", None, ago(2)),
-        (2, 13, "view", None, ago(1)),
-    ]
-    source = source_for(write_source(tmp_path / "s.db", active_titles(range(10, 14)), events))
-
-    assert await source.seen_titles(1) == frozenset({10, 11, 12})
-    assert await source.seen_titles(2) == frozenset({13})
-    assert await source.seen_titles(99) == frozenset()
-
-
 async def test_training_data_columns_and_dtypes(tmp_path: Path, source_for: Callable[..., Any]) -> None:
     events: list[Event] = [
         (1, 10, "rating", 4.5, "2026-11-27 08:30:00"),
@@ -234,31 +145,7 @@ async def test_unreadable_databases_raise_source_unavailable(
     assert "127.0.0.1" in str(caught.value)
 
 
-async def test_queries_can_be_replaced(tmp_path: Path, source_for: Callable[..., Any]) -> None:
-    events: list[Event] = [(1, 1, "view", None, ago(1)), (1, 2, "bookmark", None, ago(1))]
-    url = write_source(tmp_path / "s.db", active_titles([1, 2, 3]), events)
-    queries = {
-        "titles": "SELECT name, is_active, id FROM titles WHERE id >= 2 AND name <> 'a :b';",
-        "interactions": (
-            "SELECT i.created_at, i.user_id AS user_id, i.title_id, i.int_type, i.raw_score "
-            "FROM interactions AS i WHERE i.int_type <> 'view'"
-        ),
-    }
-    source = source_for(url, queries=queries)
-
-    catalogue = await source.load_catalogue()
-
-    assert catalogue.title_ids == frozenset({2, 3})
-    assert catalogue.popular.title_ids == (2, 3)
-    assert catalogue.popular.scores == (1.0, 0.0)
-    assert await source.seen_titles(1) == frozenset({2})
-    assert len((await source.load_training_data()).interactions) == 1
-
-
-async def test_bad_query_overrides_are_named(tmp_path: Path, source_for: Callable[..., Any]) -> None:
+async def test_an_unknown_query_name_is_named(tmp_path: Path, source_for: Callable[..., Any]) -> None:
     url = write_source(tmp_path / "s.db", active_titles([1]))
     with pytest.raises(InvalidArgumentError, match="watch_history"):
         source_for(url, queries={"watch_history": "SELECT 1"})
-    no_flag = source_for(url, queries={"titles": "SELECT id, name FROM titles"})
-    with pytest.raises(SourceUnavailableError, match=r"'titles'.*'is_active'"):
-        await no_flag.load_catalogue()

@@ -24,7 +24,6 @@ from domain.model_version import TrainParams
 from domain.training_job import JobStatus, JobTrigger
 from domain.tuning import TrialState, TuneBudget, TuneOutcome, TuneProgress
 from entrypoints.container import Container
-from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
 from tools.demo_data import TABLES_SQL
 
@@ -163,7 +162,7 @@ async def test_a_tune_job_through_the_container_serves_the_best_trial(
         )
     )
     container.tuner.override(LightFMTuner(RULE, threads=1, settings=FAST))
-    runtime = ServiceRuntime(container)
+    runtime = container.runtime()
     await runtime.start()
     try:
         job = await container.tune_model().execute(TuneCommand(TuneBudget(n_trials=3, timeout_seconds=60)))

@@ -6,10 +6,9 @@ import asyncio
 
 import pytest
 
-from adapters.memory.events import InMemoryAdminBlacklist
 from application.blacklist_admin import BlacklistAdmin
 from application.recommend_for_user import RecommendQuery
-from application.relevant_titles import RelevantQuery, RelevantTitles
+from application.relevant_titles import RelevantQuery
 from application.train_model import TrainCommand
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, NotFoundError
@@ -22,7 +21,7 @@ from tests.unit.conftest import World
 async def admin(world: World) -> BlacklistAdmin:
     world.source.blacklist[29] = "rights expired"
     await world.refresh.execute()
-    return BlacklistAdmin(InMemoryAdminBlacklist(), world.state)
+    return world.blacklist
 
 
 async def train(world: World) -> None:
@@ -83,7 +82,7 @@ async def test_popular_and_relevant_lists_follow_the_admin_list(world: World, ad
     assert popular_before[0] not in popular_after and len(popular_after) == 5
 
     await train(world)
-    relevant = RelevantTitles(world.state, world.cache, world.source)
+    relevant = world.relevant
     first = (await relevant.execute(RelevantQuery(3, 5))).items.title_ids
     await admin.put(first[1])
     second = await relevant.execute(RelevantQuery(3, 5))
@@ -97,14 +96,13 @@ async def test_a_blacklisted_title_still_gets_its_relevant_titles(
 ) -> None:
     await train(world)
     await admin.put(3)
-    relevant = RelevantTitles(world.state, world.cache, world.source)
+    relevant = world.relevant
     assert len((await relevant.execute(RelevantQuery(3, 5))).items) == 5
 
 
 async def test_load_reads_the_store_and_a_racing_reload_cannot_undo_a_change(world: World) -> None:
-    store = InMemoryAdminBlacklist()
+    store, admin = world.admin_list, world.blacklist
     await store.put(BlacklistEntry(4, None, BlacklistOrigin.ADMIN))
-    admin = BlacklistAdmin(store, world.state)
     await admin.load()
     assert 4 in world.state.ineligible
 

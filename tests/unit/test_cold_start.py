@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory.events import InMemoryHotEventStore
-from application.hot_seen import HotSeen
 from application.recommend_for_user import RecommendForUser, RecommendQuery
-from application.relevant_titles import RelevantQuery, RelevantTitles
+from application.relevant_titles import RelevantQuery
 from application.train_model import TrainCommand
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import NotFoundError
@@ -19,9 +17,7 @@ NEW_USER = 500  # no interaction in the source, so unknown to every model
 
 
 def cold_aware(world: World) -> RecommendForUser:
-    return RecommendForUser(
-        world.state, world.source, world.cache, HotSeen(InMemoryHotEventStore()), world.source
-    )
+    return world.recommend  # the container's: hot events and source features wired in
 
 
 async def train(world: World) -> None:
@@ -33,10 +29,8 @@ async def test_an_unknown_user_with_known_features_gets_a_cold_start_list(world:
     await train(world)
     world.source.user_feature_map[NEW_USER] = {"known:country:PL": 1.0, "other": 2.0}
     world.source.add(NEW_USER, 30, "view")  # seen in the source, after the training
-    events = InMemoryHotEventStore()
-    seen = HotSeen(events)
-    seen.remember(NEW_USER, 29)
-    recommend = RecommendForUser(world.state, world.source, world.cache, seen, world.source)
+    world.hot_seen.remember(NEW_USER, 29)
+    recommend = world.recommend
     world.state.set_admin_blacklist((BlacklistEntry(28, None, BlacklistOrigin.ADMIN),))
 
     first = await recommend.execute(RecommendQuery(NEW_USER, 5))
@@ -71,7 +65,7 @@ async def test_a_title_unknown_to_the_model_is_related_by_its_features(world: Wo
     world.source.title_feature_map[31] = {"known:genre:drama": 1.0}
     world.source.titles[32] = True  # arrives without features
     await world.refresh.execute()
-    relevant = RelevantTitles(world.state, world.cache, world.source)
+    relevant = world.relevant
 
     by_features = await relevant.execute(RelevantQuery(31, 4))
     assert by_features.items.title_ids == (30, 29, 28, 27) and by_features.model_id == world.state.model_id

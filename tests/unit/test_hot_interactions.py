@@ -10,7 +10,6 @@ import pytest
 from adapters.cache.in_process_cache import InProcessRecommendationCache
 from adapters.memory.events import InMemoryEventMerger, InMemoryHotEventStore
 from adapters.memory.source import InMemoryTrainingData
-from adapters.memory.stores import SteppingClock
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.ports import CacheKey
@@ -18,7 +17,7 @@ from application.recommend_for_user import RecommendForUser, RecommendQuery
 from application.record_interaction import InteractionCommand, RecordInteraction
 from application.train_model import TrainCommand
 from domain.errors import InvalidArgumentError, RegistryUnavailableError
-from domain.interaction import Interaction, PositiveRule
+from domain.interaction import Interaction
 from domain.model_version import TrainParams
 from domain.recommendation import ListSource
 from tests.unit.conftest import World
@@ -48,13 +47,7 @@ class Hot:
 
 
 def with_hot(world: World) -> Hot:
-    events = InMemoryHotEventStore()
-    seen = HotSeen(events)
-    record = RecordInteraction(
-        PositiveRule(), events, seen, world.state, world.source, world.cache, SteppingClock()
-    )
-    recommend = RecommendForUser(world.state, world.source, world.cache, seen, world.source)
-    return Hot(world, events, seen, record, recommend)
+    return Hot(world, world.events, world.hot_seen, world.record, world.recommend)
 
 
 @pytest.fixture

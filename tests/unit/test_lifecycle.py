@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.follow_active_model import FollowActiveModel
-from application.recover_jobs import INTERRUPTED, RecoverJobs
+from adapters.memory.scheduler import InMemoryJobScheduler
+from application.cancel_job import CancelJob
+from application.recover_jobs import INTERRUPTED
 from application.retention import ApplyRetention
+from application.run_daily_training import RunDailyTraining
+from application.run_scheduled_job import RunScheduledJob
+from application.schedule_training import ScheduleTraining
 from application.train_model import TrainCommand
 from application.training_pipeline import TrainingPolicy
 from domain.activation_policy import AutoActivate, ForwardScores, decide_activation
@@ -22,15 +27,32 @@ FAST = TrainParams(epochs=2)
 FUTURE = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-class RecordingScheduler:
-    def __init__(self) -> None:
-        self.scheduled: dict[str, datetime] = {}
+@dataclass
+class Jobs:
+    """The use cases that schedule, run and cancel jobs, over the world's job machinery."""
 
-    def schedule(self, job_id: str, run_at: datetime) -> None:
-        self.scheduled[job_id] = run_at
+    scheduler: InMemoryJobScheduler
+    schedule: ScheduleTraining
+    run_scheduled: RunScheduledJob
+    run_daily: RunDailyTraining
+    cancel: CancelJob
 
-    def unschedule(self, job_id: str) -> None:
-        self.scheduled.pop(job_id, None)
+
+def jobs_for(world: World) -> Jobs:
+    scheduler, p = InMemoryJobScheduler(), world.ports
+    run_scheduled = RunScheduledJob(world.runner, world.pipeline)
+    return Jobs(
+        scheduler,
+        ScheduleTraining(p.jobs, p.clock, p.ids, scheduler),
+        run_scheduled,
+        RunDailyTraining(p.jobs, p.clock, p.ids, run_scheduled),
+        CancelJob(p.jobs, p.clock, world.runner, scheduler, wait_seconds=5.0),
+    )
+
+
+@pytest.fixture
+def jobs(world: World) -> Jobs:
+    return jobs_for(world)
 
 
 # --- the policy ----------------------------------------------------------------------------
@@ -71,69 +93,68 @@ def test_if_better(candidate_size: int, forward: ForwardScores | None, expected:
 
 
 # --- scheduling ----------------------------------------------------------------------------
-async def test_schedule_refuses_the_past(world: World) -> None:
+async def test_schedule_refuses_the_past(world: World, jobs: Jobs) -> None:
     with pytest.raises(InvalidArgumentError, match="past"):
-        await world.train.schedule(TrainCommand(FAST), datetime(2020, 1, 1, tzinfo=UTC))
+        await jobs.schedule.execute(TrainCommand(FAST), datetime(2020, 1, 1, tzinfo=UTC))
 
 
-async def test_scheduled_job_is_durable_and_runs(world: World) -> None:
-    scheduler = RecordingScheduler()
-    world.train.attach_scheduler(scheduler)
-    job = await world.train.schedule(TrainCommand(FAST, JobTrigger.SCHEDULED, activate=None), FUTURE)
+async def test_scheduled_job_is_durable_and_runs(world: World, jobs: Jobs) -> None:
+    scheduler = jobs.scheduler
+    job = await jobs.schedule.execute(TrainCommand(FAST, JobTrigger.SCHEDULED, activate=None), FUTURE)
     assert world.registry.jobs[job.job_id].status is JobStatus.SCHEDULED
     assert scheduler.scheduled == {job.job_id: FUTURE}
-    finished = await world.train.run_scheduled(job.job_id)
+    finished = await jobs.run_scheduled.execute(job.job_id)
     assert finished is not None and finished.status is JobStatus.SUCCEEDED
     assert finished.activation == "activated: no version was active"
     assert world.state.model_id == finished.model_id
 
 
-async def test_cancelled_scheduled_job_does_not_run(world: World) -> None:
-    scheduler = RecordingScheduler()
-    world.train.attach_scheduler(scheduler)
-    job = await world.train.schedule(TrainCommand(FAST, JobTrigger.SCHEDULED), FUTURE)
-    cancelled = await world.train.cancel(job.job_id)
+async def test_cancelled_scheduled_job_does_not_run(world: World, jobs: Jobs) -> None:
+    scheduler = jobs.scheduler
+    job = await jobs.schedule.execute(TrainCommand(FAST, JobTrigger.SCHEDULED), FUTURE)
+    cancelled = await jobs.cancel.execute(job.job_id)
     assert cancelled.status is JobStatus.CANCELLED and scheduler.scheduled == {}
-    again = await world.train.run_scheduled(job.job_id)
+    again = await jobs.run_scheduled.execute(job.job_id)
     assert again is not None and again.status is JobStatus.CANCELLED
     assert world.registry.versions == {}
     with pytest.raises(ConflictError):
-        await world.train.cancel(job.job_id)
+        await jobs.cancel.execute(job.job_id)
     with pytest.raises(NotFoundError):
-        await world.train.cancel("nope")
+        await jobs.cancel.execute("nope")
 
 
-async def test_scheduled_job_waits_for_a_running_one(world: World) -> None:
+async def test_scheduled_job_waits_for_a_running_one(world: World, jobs: Jobs) -> None:
     gate = hold_training(world)
     running = await world.train.submit(TrainCommand(FAST))
-    job = await world.train.schedule(TrainCommand(FAST, JobTrigger.SCHEDULED), FUTURE)
-    waiter = asyncio.create_task(world.train.run_scheduled(job.job_id))
+    job = await jobs.schedule.execute(TrainCommand(FAST, JobTrigger.SCHEDULED), FUTURE)
+    waiter = asyncio.create_task(jobs.run_scheduled.execute(job.job_id))
     await asyncio.sleep(0.01)
     waiting = world.registry.jobs[job.job_id]
-    assert waiting.status is JobStatus.SCHEDULED and running.job_id in (waiting.activation or "")
+    assert waiting.status is JobStatus.SCHEDULED and running.job_id in (waiting.note or "")
+    assert waiting.activation is None  # a note, not a decision
     gate.set()
     finished = await waiter
     assert finished is not None and finished.status is JobStatus.SUCCEEDED
     assert world.registry.jobs[running.job_id].status is JobStatus.SUCCEEDED
 
 
-async def test_daily_run_follows_the_policy(world: World) -> None:
+async def test_daily_run_follows_the_policy(world: World, jobs: Jobs) -> None:
     first = await world.train.execute(TrainCommand(FAST))
-    daily = await world.train.run_daily()
+    daily = await jobs.run_daily.execute()
     assert daily is not None and daily.trigger is JobTrigger.DAILY and daily.status is JobStatus.SUCCEEDED
     assert daily.activation and "size guard" in daily.activation  # no forward positives here
     assert world.state.model_id == daily.model_id != first.model_id
 
 
-async def test_recover_fails_running_and_returns_scheduled(world: World) -> None:
+async def test_recover_fails_running_and_returns_scheduled(world: World, jobs: Jobs) -> None:
     running = await world.train.submit(TrainCommand(FAST))
     # simulate a crash: the row says running, no process owns it
     await world.registry.save_job(world.registry.jobs[running.job_id])
     stuck = world.registry.jobs[running.job_id]
     await asyncio.sleep(0.05)
     await world.registry.save_job(stuck)
-    scheduled = await world.train.schedule(TrainCommand(FAST, JobTrigger.SCHEDULED), FUTURE)
-    pending = await RecoverJobs(world.registry, world.train._p.clock).execute()
+    scheduled = await jobs.schedule.execute(TrainCommand(FAST, JobTrigger.SCHEDULED), FUTURE)
+    pending = await world.recover.execute()
     assert [j.job_id for j in pending] == [scheduled.job_id]
     failed = world.registry.jobs[running.job_id]
     assert failed.status is JobStatus.FAILED and failed.error == INTERRUPTED
@@ -146,28 +167,30 @@ def world_with(policy: AutoActivate) -> World:
 
 async def test_if_better_keeps_the_better_active_model() -> None:
     world = world_with(AutoActivate.IF_BETTER)
+    jobs = jobs_for(world)
     await world.refresh.execute()
     first = await world.train.execute(TrainCommand(FAST))
     later = datetime(2026, 6, 1, tzinfo=UTC)
     for n in range(600):
         world.source.add(1000 + n, 1 + n % 30, "bookmark", created_at=later + timedelta(minutes=n))
     world.engine.forward_scores = (0.10, 0.30)
-    worse = await world.train.run_daily()
+    worse = await jobs.run_daily.execute()
     assert worse is not None and worse.activation and worse.activation.startswith("not activated")
     assert world.state.model_id == first.model_id
     assert world.engine.calls[-1]["forward"] is not None
     world.engine.forward_scores = (0.31, 0.30)
-    better = await world.train.run_daily()
+    better = await jobs.run_daily.execute()
     assert better is not None and better.activation and better.activation.startswith("activated")
     assert world.state.model_id == better.model_id
 
 
 async def test_size_guard_refuses_a_truncated_source() -> None:
     world = world_with(AutoActivate.IF_BETTER)
+    jobs = jobs_for(world)
     await world.refresh.execute()
     first = await world.train.execute(TrainCommand(FAST))
     del world.source.interactions[10:]  # a broken query: most rows gone
-    job = await world.train.run_daily()
+    job = await jobs.run_daily.execute()
     assert job is not None and job.status is JobStatus.SUCCEEDED
     assert job.activation and "below 80%" in job.activation
     assert world.state.model_id == first.model_id
@@ -176,9 +199,10 @@ async def test_size_guard_refuses_a_truncated_source() -> None:
 async def test_auto_activate_never_and_always() -> None:
     for policy, switches in ((AutoActivate.NEVER, False), (AutoActivate.ALWAYS, True)):
         world = world_with(policy)
+        jobs = jobs_for(world)
         await world.refresh.execute()
         first = await world.train.execute(TrainCommand(FAST))
-        job = await world.train.run_daily()
+        job = await jobs.run_daily.execute()
         assert job is not None
         assert (world.state.model_id == job.model_id) is switches
         assert (world.state.model_id == first.model_id) is not switches
@@ -216,7 +240,7 @@ async def test_training_applies_retention(world: World) -> None:
 async def test_follower_switches_to_the_registry_active_version(world: World) -> None:
     first = await world.train.execute(TrainCommand(FAST))
     second = await world.train.execute(TrainCommand(FAST, activate=False))
-    follow = FollowActiveModel(world.registry, world.state, world.activate)
+    follow = world.follow
     assert await follow.execute() is False
     assert second.model_id is not None
     world.registry.active = second.model_id  # another process activated it
@@ -230,7 +254,7 @@ async def test_a_follower_that_cannot_load_the_new_version_keeps_serving_its_own
     assert second.model_id is not None
     del world.artifacts.bundles[second.model_id]  # its files are gone (or were never copied here)
     world.registry.active = second.model_id
-    follow = FollowActiveModel(world.registry, world.state, world.activate)
+    follow = world.follow
 
     assert await follow.execute() is False
     assert world.state.model_id == first.model_id

@@ -29,6 +29,7 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.keep_models == 10
     assert (settings.http_port, settings.grpc_port) == (8000, 50051)
     assert settings.interaction_weights == {"rating": 1.0, "view": 0.5, "bookmark": 2.0}
+    assert (settings.seen_from, settings.source_tail_seconds) == ("memory", 2.0)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +46,9 @@ def test_defaults_follow_the_contract() -> None:
         ("REC_TRAIN_CRON", "every night"),
         ("REC_INTERACTION_WEIGHTS", '{"view": 0}'),
         ("REC_TRAIN_THREADS", "0"),
+        ("REC_SEEN_FROM", "disk"),
+        ("REC_SOURCE_TAIL_SECONDS", "0"),
+        ("REC_SOURCE_TAIL_SECONDS", "often"),
     ],
 )
 def test_an_invalid_value_is_refused_naming_its_variable(
@@ -74,3 +78,43 @@ async def test_the_near_cache_setting_decides_what_sits_in_front_of_redis() -> N
     finally:
         await near.close()
         await plain.close()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("REC_ARTIFACTS_URL", "ftp://host/dir"),
+        ("REC_ARTIFACTS_URL", "s3://"),
+        ("REC_ARTIFACTS_URL", "s3://Bad_Bucket/prefix"),
+        ("REC_ARTIFACTS_URL", "file://remote-host/dir"),
+        ("REC_ARTIFACTS_URL", "/no/scheme"),
+        ("REC_S3_ENDPOINT_URL", "minio:9000"),
+        ("REC_S3_ENDPOINT_URL", "http://key:secret@minio:9000"),
+    ],
+)
+def test_an_invalid_artifacts_location_is_refused_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=variable):
+        load_settings()
+
+
+def test_the_artifacts_url_picks_the_store(tmp_path: Path) -> None:
+    from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
+    from adapters.artifacts.s3_artifacts import S3ArtifactStore
+    from entrypoints.container import _artifacts
+
+    default = load_settings(data_dir=tmp_path)
+    assert default.artifacts_bucket is None and default.artifacts_dir == tmp_path
+    assert isinstance(_artifacts(default), FilesystemArtifactStore)
+    elsewhere = load_settings(data_dir=tmp_path, artifacts_url="file:///srv/artifacts")
+    assert elsewhere.artifacts_dir == Path("/srv/artifacts")
+
+    on_s3 = load_settings(
+        data_dir=tmp_path, artifacts_url="s3://rec-models/prod/v2/", s3_endpoint_url="http://minio:9000"
+    )
+    assert on_s3.artifacts_bucket == ("rec-models", "prod/v2")
+    store = _artifacts(on_s3)  # nothing connects until a first call
+    assert isinstance(store, S3ArtifactStore)
+    assert store._bucket == "rec-models" and store._client.meta.endpoint_url == "http://minio:9000"

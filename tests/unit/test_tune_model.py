@@ -7,7 +7,9 @@ import json
 
 import pytest
 
+from adapters.memory.scheduler import InMemoryJobScheduler
 from adapters.memory.tuner import FakeTuner
+from application.cancel_job import CancelJob
 from application.train_model import TrainCommand
 from application.tune_model import TuneCommand, TuneModel
 from domain.errors import InvalidArgumentError, TrainingAlreadyRunningError
@@ -20,13 +22,18 @@ BUDGET = TuneBudget(n_trials=3, timeout_seconds=60)
 
 
 @pytest.fixture
-def tuner() -> FakeTuner:
-    return FakeTuner(values=(0.1, 0.3, 0.2), epochs=2)
+def tuner(world: World) -> FakeTuner:
+    world.tuner.values, world.tuner.epochs = (0.1, 0.3, 0.2), 2
+    return world.tuner
+
+
+def cancel_job(world: World) -> CancelJob:
+    return CancelJob(world.ports.jobs, world.ports.clock, world.runner, InMemoryJobScheduler())
 
 
 @pytest.fixture
-def tune(world: World, tuner: FakeTuner) -> TuneModel:
-    return TuneModel(world.train, world.source, tuner)
+def tune(world: World) -> TuneModel:
+    return world.tune
 
 
 async def finished(world: World, job_id: str) -> TrainingJob:
@@ -95,7 +102,7 @@ async def test_progress_is_recorded_per_trial_epoch(world: World, tune: TuneMode
     original = world.registry.save_job
 
     async def record(job: TrainingJob) -> None:
-        seen.append((job.progress, job.activation))
+        seen.append((job.progress, job.note))
         await original(job)
 
     world.registry.save_job = record  # type: ignore[method-assign]
@@ -117,7 +124,7 @@ async def test_cancel_stops_the_search_between_epochs(
     tuner.gate = gate
     running = await tune.submit(TuneCommand(BUDGET))
     assert running.status is JobStatus.RUNNING and running.trigger is JobTrigger.TUNE
-    cancel = asyncio.create_task(world.train.cancel(running.job_id))
+    cancel = asyncio.create_task(cancel_job(world).execute(running.job_id))
     await asyncio.sleep(0.01)
     gate.set()
     cancelled = await cancel

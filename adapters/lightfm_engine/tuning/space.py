@@ -1,4 +1,4 @@
-"""The search space: every searched name is an /admin/train parameter, within its contract bounds.
+"""The search space: every searched name is an /admin/train parameter, within its accepted bounds.
 
 A regularisation weight is either exactly 0 (the default) or drawn on a log scale, so the defaults
 are a point of the space. `epochs` is a trial's ceiling; early stopping records the epoch of its
@@ -19,7 +19,7 @@ ALPHA = (1e-9, 1e-3)
 EPOCHS = (10, 150, 10)  # low, high, step
 
 STARTING_POINTS: tuple[dict[str, Any], ...] = (
-    {  # the service's defaults (contract 4.3)
+    {  # the service's defaults (`TrainParams`)
         "loss": "warp",
         "no_components": 100,
         "learning_rate": 0.05,

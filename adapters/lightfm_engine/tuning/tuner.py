@@ -1,4 +1,4 @@
-"""Optuna search over the /admin/train parameters for the LightFM engine (contract section 6).
+"""Optuna search over the /admin/train parameters for the LightFM engine (README, "Tuning").
 
 Trials are asked for and told one at a time on the event loop (Optuna's ask-and-tell interface), so
 that every epoch runs in a worker thread and `on_progress` is awaited after it: progress and

@@ -48,8 +48,8 @@ class RecommendForUser:
         cache: RecommendationCache,
         hot_seen: HotSeen | None = None,
         features: FeatureSource | None = None,
-        events: ServiceEvents = NO_EVENTS,
         seen_index: SeenIndex | None = None,
+        events: ServiceEvents = NO_EVENTS,
     ) -> None:
         self._events = events
         self._state = state

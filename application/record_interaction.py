@@ -45,8 +45,8 @@ class RecordInteraction:
         features: FeatureSource,
         cache: RecommendationCache,
         clock: Clock,
-        service_events: ServiceEvents = NO_EVENTS,
         seen_index: SeenIndex | None = None,
+        service_events: ServiceEvents = NO_EVENTS,
     ) -> None:
         self._report = service_events
         self._rule = rule

@@ -21,12 +21,13 @@ from entrypoints.http.errors import handle_exception
 from entrypoints.http.fast_path import with_fast_path
 from entrypoints.http.hot_handlers import BoundRoutes, hot_router
 from entrypoints.http.hot_routes import HOT_ROUTES
-from entrypoints.http.outer import ServiceApp
+from entrypoints.http.outer import CROSS_CUTTING, ServiceApp
 from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
 from entrypoints.http.routes_hot import interact_post
 from entrypoints.http.routes_public import HealthController
 from entrypoints.observability.exposition import metrics_route
+from entrypoints.observability.http_metrics import RouteTemplates, with_http_metrics
 
 
 def _provide(factory: Callable[[], Any]) -> Provide:
@@ -103,7 +104,12 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
     )
     app.state.admin_token = container.settings().admin_token
     app.state.runtime = runtime
-    return ServiceApp(app, with_fast_path(app, hot_routes) if fast_path else app)
+    inner = with_fast_path(app, hot_routes) if fast_path else app
+    metrics = container.observability().metrics
+    if metrics is None:
+        return ServiceApp(app, inner)
+    templates = RouteTemplates(route.path for route in app.routes)
+    return ServiceApp(app, inner, (*CROSS_CUTTING, with_http_metrics(metrics, templates)))
 
 
 def create_app_from_env() -> ServiceApp:

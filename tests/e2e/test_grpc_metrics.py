@@ -17,7 +17,6 @@ from prometheus_client import generate_latest
 
 from entrypoints.grpc.server import GrpcService, grpc_interceptors
 from entrypoints.observability.exposition import Observability
-from entrypoints.runtime import ServiceRuntime
 from entrypoints.settings import Settings
 from protos import recommendations_pb2 as pb
 from protos import recommendations_pb2_grpc as pb_grpc
@@ -48,7 +47,7 @@ async def traced(tmp_path) -> AsyncIterator[Traced]:  # type: ignore[no-untyped-
     stack = fake_container(Settings(data_dir=tmp_path, train_cron="off"))
     observability = Observability(True, provider)
     stack.container.observability.override(observability)
-    runtime = ServiceRuntime(stack.container)
+    runtime = stack.container.runtime()
     async with contextlib.AsyncExitStack() as cleanup:
         await runtime.start()
         cleanup.push_async_callback(runtime.stop)

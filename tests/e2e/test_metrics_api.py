@@ -199,3 +199,22 @@ async def test_a_failed_training_is_counted_as_failed(observed: FakeStack) -> No
     assert value(found, "rec_training_jobs_total", trigger="manual", status="succeeded") == 0
     assert value(found, "rec_training_last_success_timestamp_seconds") == 0
     assert value(found, "rec_training_running") == 0
+
+
+async def test_rest_requests_are_counted_by_route_template_on_both_paths(observed: FakeStack) -> None:
+    """The fast path and Litestar's routes are measured alike; an id never becomes a label."""
+    async with client_for(observed.container) as client:
+        assert (await client.get("/titles/recommendations", params={"user_id": 1})).status_code == 200
+        assert (await client.get("/titles/recommendations?user_id=0")).status_code == 400
+        assert (await client.get("/admin/models/no-such-model")).status_code == 404
+        assert (await client.get("/no/such/path/123")).status_code == 404
+        found = await scrape(client)
+        text = (await client.get("/metrics")).text
+    route = "/titles/recommendations"
+    assert value(found, "rec_http_requests_total", method="GET", route=route, status="200") == 1
+    assert value(found, "rec_http_requests_total", method="GET", route=route, status="400") == 1
+    models = "/admin/models/{model_id}"
+    assert value(found, "rec_http_requests_total", method="GET", route=models, status="404") == 1
+    assert value(found, "rec_http_requests_total", method="GET", route="other", status="404") == 1
+    assert value(found, "rec_http_request_duration_seconds_count", method="GET", route=route) == 2
+    assert "no-such-model" not in text and "/no/such/path" not in text

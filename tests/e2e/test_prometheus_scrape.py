@@ -124,7 +124,8 @@ def test_prometheus_sees_traffic_and_the_trained_version(service: dict[str, int]
     wait_for(lambda: value_of(prometheus, up) == 2, "both targets scraped", Path(os.devnull))
     assert query(prometheus, "rec_model_info") == []  # no version trained yet
     lists = 'sum(rec_lists_served_total{job="rest"})'
-    before = value_of(prometheus, lists)
+    requests = 'sum(rec_http_requests_total{job="rest",route="/titles/recommendations",status="200"})'
+    before, requests_before = value_of(prometheus, lists), value_of(prometheus, requests)
     for user in range(1, 21):
         assert httpx.get(f"{rest}/titles/recommendations", params={"user_id": user}).status_code == 200
     with grpc.insecure_channel(f"{HOST}:{service['grpc']}") as channel:
@@ -132,6 +133,12 @@ def test_prometheus_sees_traffic_and_the_trained_version(service: dict[str, int]
         for user in range(1, 6):
             stub.GetUserRecommendations(pb.UserRequest(user_id=user))
     wait_for(lambda: value_of(prometheus, lists) >= before + 25, "lists counted", Path(os.devnull), 30)
+    wait_for(
+        lambda: value_of(prometheus, requests) >= requests_before + 20,
+        "requests counted",
+        Path(os.devnull),
+        30,
+    )
     grpc_ok = 'sum(rec_grpc_requests_total{job="rest",method="GetUserRecommendations",code="OK"})'
     assert value_of(prometheus, grpc_ok) >= 5
 

@@ -25,10 +25,11 @@ class ActivateModel:
         self._engine = engine
         self._state = state
 
-    async def execute(self, model_id: str) -> ModelVersionView:
-        """Serve `model_id` here and record it as the active version for every process."""
+    async def execute(self, model_id: str, fence: int | None = None) -> ModelVersionView:
+        """Serve `model_id` here and record it as the active version for every process (a training's
+        activation is fenced by its trainer's term: refused, nothing changes here either)."""
         version = await self._prepare(model_id)
-        await self._registry.set_active(model_id)
+        await self._registry.set_active(model_id, fence=fence)
         self._state.model = version
         log.info("model_activated", extra={"model_id": model_id})
         return ModelVersionView(version.version, is_active=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from application.ports import NO_EVENTS, EpochCallback, JobStore, ServiceEvents
 from application.training_guard import TrainingGuard
-from domain.errors import JobCancelledError
 from domain.training_job import TrainingJob
 
 
 class JobProgress:
     """Called after each epoch with (done, total) like any `EpochCallback`; raises JobCancelledError
-    once the job was asked to stop, so that it ends after its current step."""
+    once the job was asked to stop, so that it ends after its current step. Each save is fenced by
+    the job's runner: a trainer whose lease has passed on gets LeaseLostError here, and stops."""
 
     def __init__(
         self, job: TrainingJob, jobs: JobStore, guard: TrainingGuard, events: ServiceEvents = NO_EVENTS
@@ -28,12 +28,12 @@ class JobProgress:
         self.job = self.job.with_progress(fraction)
         if note is not None:
             self.job = self.job.with_note(note)
-        await self._jobs.save_job(self.job)
+        await self._jobs.save_job(self.job, fence=self.job.runner)
         self.check_cancelled()
 
     def check_cancelled(self) -> None:
         if self._guard.cancel_requested(self.job.job_id):
-            raise JobCancelledError(f"job {self.job.job_id} was cancelled")
+            raise self._guard.stop_error(self.job.job_id)
 
     def between(self, start: float, end: float) -> EpochCallback:
         """An epoch callback whose steps fill the share [start, end] of the job's progress."""

@@ -15,14 +15,15 @@ class ApplyRetention:
         self._artifacts = artifacts
         self._keep = keep
 
-    async def execute(self) -> list[str]:
+    async def execute(self, fence: int | None = None) -> list[str]:
+        """Delete what is beyond the kept versions; fenced by the trainer's term when it gives one."""
         active = await self._registry.active_model_id()
         versions = await self._registry.list_versions()  # newest first
         others = [v.model_id for v in versions if v.model_id != active]
         doomed = others[self._keep :]
         for model_id in doomed:
+            await self._registry.delete_version(model_id, fence=fence)  # refused first if stale
             await self._artifacts.delete(model_id)
-            await self._registry.delete_version(model_id)
         if doomed:
             log.info("retention_deleted", extra={"model_ids": doomed, "kept": len(versions) - len(doomed)})
         return doomed

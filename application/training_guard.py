@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from domain.errors import TrainingAlreadyRunningError
+from domain.errors import JobCancelledError, RecommenderError, TrainingAlreadyRunningError
 
 
 class TrainingGuard:
     def __init__(self) -> None:
         self._running: str | None = None
         self._cancel_requested = False
+        self._stop_error: RecommenderError | None = None
         self._released = asyncio.Event()
         self._released.set()
 
@@ -23,6 +24,7 @@ class TrainingGuard:
             raise TrainingAlreadyRunningError(self._running)
         self._running = job_id
         self._cancel_requested = False
+        self._stop_error = None
         self._released.clear()
 
     async def acquire_when_free(self, job_id: str) -> None:
@@ -44,11 +46,19 @@ class TrainingGuard:
             self._cancel_requested = False
             self._released.set()
 
-    def request_cancel(self, job_id: str) -> bool:
+    def request_cancel(self, job_id: str, error: RecommenderError | None = None) -> bool:
+        """Ask the running job to stop after its current step, ending with `error` (a cancel by
+        default; a lost lease fails it)."""
         if self._running != job_id:
             return False
         self._cancel_requested = True
+        if self._stop_error is None or error is not None:
+            self._stop_error = error
         return True
 
     def cancel_requested(self, job_id: str) -> bool:
         return self._running == job_id and self._cancel_requested
+
+    def stop_error(self, job_id: str) -> RecommenderError:
+        """What the job raises once it was asked to stop."""
+        return self._stop_error or JobCancelledError(f"job {job_id} was cancelled")

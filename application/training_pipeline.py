@@ -28,6 +28,7 @@ from domain.activation_policy import AutoActivate, ForwardScores, decide_activat
 from domain.errors import TrainingFailedError
 from domain.model_version import ModelVersion, TrainParams
 from domain.training_job import JobTrigger, TrainingJob, TrainMode
+from domain.tuning import TuneBudget
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class TrainCommand:
     """Figures the job adds to the engine's in the version's metrics (e.g. a search's, `tune_*`)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """JSON-able notes kept in the version's `extra` (e.g. the search history under `tune`)."""
+    tune_budget: TuneBudget | None = None
+    """A tuning job's budget, stored with the job (the trainer may be another replica)."""
 
     def new_job(self, job_id: str, now: datetime, scheduled_at: datetime | None = None) -> TrainingJob:
         """The job this command describes, not started yet."""
@@ -54,12 +57,13 @@ class TrainCommand:
             mode=self.mode,
             activate=self.activate,
             scheduled_at=scheduled_at,
+            tune_budget=self.tune_budget,
         )
 
     @classmethod
     def of(cls, job: TrainingJob) -> TrainCommand:
         """The command a stored job was created with (a scheduled job runs what was asked)."""
-        return cls(job.params, job.trigger, job.mode, job.activate)
+        return cls(job.params, job.trigger, job.mode, job.activate, tune_budget=job.tune_budget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +131,9 @@ class TrainingPipeline:
             candidate_size=outcome.stats.n_interactions,
             forward=_scores(outcome),
         )
-        if decision.activate:
-            await self._activator.execute(version.model_id)
-        await self._retention.execute()
+        if decision.activate:  # fenced like every write of the job: a stale trainer activates nothing
+            await self._activator.execute(version.model_id, fence=job.runner)
+        await self._retention.execute(fence=job.runner)
         return PipelineResult(version, outcome, decision.reason)
 
     async def _base_for(self, command: TrainCommand, active: ActiveModel | None) -> ArtifactBundle | None:
@@ -174,7 +178,7 @@ class TrainingPipeline:
             job_id=job.job_id,
             extra=extra,
         )
-        await self._p.registry.add_version(version)
+        await self._p.registry.add_version(version, fence=job.runner)
         return version
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from application.job_progress import JobProgress
 from application.job_runner import JobRunner, JobWork
 from application.ports import InteractionSource, Tuner
+from application.training_desk import TrainingDesk
 from application.training_pipeline import PipelineResult, TrainCommand, TrainingPipeline
 from domain.training_job import JobTrigger, TrainingJob, TrainMode
 from domain.tuning import TrialState, TuneBudget, TuneOutcome, TuneProgress
@@ -42,20 +43,35 @@ class TuneCommand:
 
 class TuneModel:
     def __init__(
-        self, runner: JobRunner, pipeline: TrainingPipeline, source: InteractionSource, tuner: Tuner
+        self,
+        runner: JobRunner,
+        pipeline: TrainingPipeline,
+        source: InteractionSource,
+        tuner: Tuner,
+        desk: TrainingDesk | None = None,
     ) -> None:
         self._runner = runner
         self._pipeline = pipeline
         self._source = source
         self._tuner = tuner
+        self._desk = desk
 
     async def submit(self, command: TuneCommand) -> TrainingJob:
-        """Start a tuning job in the background; return the running job (409 while another runs)."""
+        """Start a tuning job in the background; return the running job (409 while another runs).
+        Off the trainer it goes to the registry for the trainer, as a training does."""
+        if self._desk is not None and not self._desk.runs_here():
+            return await self._desk.submit(self._runner.new_job(_job_command(command)), wait=False)
         return await self._runner.spawn(_job_command(command), self._work(command))
 
     async def execute(self, command: TuneCommand) -> TrainingJob:
         """Tune and wait for the finished job."""
+        if self._desk is not None and not self._desk.runs_here():
+            return await self._desk.submit(self._runner.new_job(_job_command(command)), wait=True)
         return await self._runner.run(_job_command(command), self._work(command))
+
+    def work_for(self, job: TrainingJob) -> JobWork:
+        """The work of a stored tuning job (accepted by another replica), from its budget."""
+        return self._work(TuneCommand(job.tune_budget or TuneBudget(), job.activate is not False))
 
     def _work(self, command: TuneCommand) -> JobWork:
         async def tune_then_train(job: TrainingJob, progress: JobProgress) -> PipelineResult:
@@ -88,7 +104,7 @@ class TuneModel:
 
 
 def _job_command(command: TuneCommand) -> TrainCommand:
-    return TrainCommand(trigger=JobTrigger.TUNE, activate=command.activate)
+    return TrainCommand(trigger=JobTrigger.TUNE, activate=command.activate, tune_budget=command.budget)
 
 
 def _final_command(outcome: TuneOutcome, command: TuneCommand) -> TrainCommand:

@@ -17,7 +17,7 @@ from bench.quality_data import Split
 from domain.model_version import ModelVersion
 from domain.training_job import JobStatus, TrainingJob
 from domain.tuning import TuneBudget
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.settings import Settings
 
 
@@ -34,7 +34,7 @@ class ServiceUnderTest:
 
     def __init__(self, split: Split, workdir: Path, threads: int) -> None:
         self._split = split
-        self._c = Container()
+        self._c = alone(Container())
         self._c.settings.override(
             Settings(
                 data_dir=workdir,

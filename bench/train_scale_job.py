@@ -110,9 +110,9 @@ def scoring_latency(scorer: Any, n_users: int = 2000) -> dict[str, float]:
 async def run(epochs: int | None) -> dict[str, Any]:
     from application.train_model import TrainCommand
     from domain.model_version import TrainParams
-    from entrypoints.container import Container
+    from entrypoints.container import Container, alone
 
-    container = Container()
+    container = alone(Container())
     await container.registry().create_schema()
     params = TrainParams(epochs=epochs) if epochs else TrainParams()
     started = time.perf_counter()

@@ -53,6 +53,17 @@ class CacheUnavailableError(UnavailableError):
     """The cache is down; callers bypass it."""
 
 
+class LeaseLostError(UnavailableError):
+    """A trainer's term has ended: the registry refuses its writes, its training stops (section 10)."""
+
+    def __init__(self, detail: str = "lost the trainer lease") -> None:
+        super().__init__(detail)
+
+
+class NoTrainerError(UnavailableError):
+    """An immediate training while no live trainer holds the lease (503 / UNAVAILABLE)."""
+
+
 class TrainingFailedError(RecommenderError):
     """A training produced no usable model (empty data, non-finite parameters...)."""
 

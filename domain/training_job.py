@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from domain.errors import ConflictError, InvalidArgumentError
 from domain.model_version import TrainParams
+from domain.tuning import TuneBudget
 
 
 class JobStatus(StrEnum):
@@ -66,11 +67,22 @@ class TrainingJob:
     """What the activation policy decided, and why (set when the job succeeds)."""
     note: str | None = None
     """What the job is doing that is not a decision, e.g. "waiting: job X is running"."""
+    runner: int | None = None
+    """The lease epoch (fencing token) of the trainer running it; None: run outside the lease."""
+    tune_budget: TuneBudget | None = None
+    """A tuning's budget, so that the trainer can run a tuning another replica accepted."""
 
-    def start(self, now: datetime) -> TrainingJob:
+    @property
+    def immediate(self) -> bool:
+        """Asked to run now (train, tune, startup): refused rather than queued behind another job."""
+        return self.trigger in (JobTrigger.MANUAL, JobTrigger.TUNE, JobTrigger.STARTUP)
+
+    def start(self, now: datetime, runner: int | None = None) -> TrainingJob:
         if self.status is not JobStatus.SCHEDULED:
             raise ConflictError(f"job {self.job_id} is {self.status}, it cannot start")
-        return dataclasses.replace(self, status=JobStatus.RUNNING, started_at=now, progress=0.0)
+        return dataclasses.replace(
+            self, status=JobStatus.RUNNING, started_at=now, progress=0.0, runner=runner
+        )
 
     def with_note(self, note: str | None) -> TrainingJob:
         """A word on what the job is doing now (e.g. waiting for another job); None clears it."""

@@ -79,7 +79,7 @@ def _demo_data(args: argparse.Namespace) -> int:
 async def _train(args: argparse.Namespace) -> int:
     from application.train_model import TrainCommand
     from domain.model_version import TrainParams
-    from entrypoints.container import Container
+    from entrypoints.container import Container, alone
     from entrypoints.http.schemas import JobBody
 
     container = Container()
@@ -94,6 +94,7 @@ async def _train(args: argparse.Namespace) -> int:
         if v
     }
     command = TrainCommand(TrainParams(**overrides), activate=not args.no_activate)
+    alone(container)  # runs here, outside the trainer lease
     runtime = container.runtime()
     await container.registry().create_schema()
     job = await container.train_model().execute(command)
@@ -110,7 +111,7 @@ async def _tune(args: argparse.Namespace) -> int:
     from application.tune_model import TuneCommand
     from domain.errors import InvalidArgumentError
     from domain.tuning import TuneBudget
-    from entrypoints.container import Container
+    from entrypoints.container import Container, alone
     from entrypoints.http.schemas import JobBody
 
     try:
@@ -119,6 +120,7 @@ async def _tune(args: argparse.Namespace) -> int:
         print(f"tune: {exc}", file=sys.stderr)
         return 2
     container = Container()
+    alone(container)  # runs here, outside the trainer lease
     runtime = container.runtime()
     await container.registry().create_schema()
     job = await container.tune_model().execute(TuneCommand(budget, activate=not args.no_activate))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Callable
 
 from dependency_injector import containers, providers
@@ -15,6 +18,7 @@ from adapters.lightfm_engine import LightFMEngine
 from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
+from adapters.registry.sqlalchemy_lease import SqlAlchemyTrainerLease
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
 from adapters.seen_index.numpy_index import NumpySeenIndex
 from adapters.source.hot_event_merger import SourceTablesEventMerger
@@ -33,6 +37,7 @@ from application.follow_source_interactions import FollowSourceInteractions
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
+from application.job_dispatcher import JobDispatcher
 from application.job_runner import JobRunner
 from application.model_views import JobQueries, ModelQueries
 from application.ports import NO_EVENTS, ArtifactStore, SeenIndex, ServiceEvents
@@ -46,6 +51,8 @@ from application.run_scheduled_job import RunScheduledJob
 from application.schedule_training import ScheduleTraining
 from application.serving_state import ServingState
 from application.train_model import TrainModel
+from application.trainer_election import TrainerElection
+from application.training_desk import TrainingDesk
 from application.training_guard import TrainingGuard
 from application.training_pipeline import TrainingPipeline, TrainingPolicy, TrainingPorts
 from application.tune_model import TuneModel
@@ -55,8 +62,9 @@ from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.exposition import Observability
 from entrypoints.observability.lifecycle import ObservabilityLifecycle
 from entrypoints.runtime import Jobs, ServiceRuntime, Serving
-from entrypoints.scheduler import ApschedulerJobScheduler
+from entrypoints.scheduler import DailyCron
 from entrypoints.settings import Settings, load_settings
+from entrypoints.trainer_role import TrainerParts, TrainerRole
 
 
 def _policy(settings: Settings) -> TrainingPolicy:
@@ -71,9 +79,14 @@ def _source_queries(settings: Settings) -> dict[str, str] | None:
     return load_query_file(settings.source_queries) if settings.source_queries else None
 
 
-def _schedules(settings: Settings) -> bool:
-    """Only the training process schedules (REC_TRAIN_CRON=off: a serving replica)."""
+def _candidate(settings: Settings) -> bool:
+    """Trainer candidates: processes with REC_TRAIN_CRON other than off (contract section 10)."""
     return settings.train_cron != "off"
+
+
+def _holder() -> str:
+    """This process in the lease row: host, pid and a random part (a restarted pid is a new holder)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:255]
 
 
 def _artifacts(settings: Settings) -> ArtifactStore:
@@ -163,22 +176,47 @@ class Container(containers.DeclarativeContainer):
     training_pipeline = providers.Singleton(
         TrainingPipeline, training_ports, state, activate_model, training_policy
     )
-    job_runner = providers.Singleton(JobRunner, registry, clock, ids, guard, refresh_catalogue, events=events)
-    train_model = providers.Singleton(TrainModel, job_runner, training_pipeline)
+    # The trainer lease (section 10): tests and the CLI override it with None (a process alone).
+    trainer_lease = providers.Singleton(SqlAlchemyTrainerLease, registry_engine)
+    trainer_election = providers.Singleton(
+        TrainerElection,
+        trainer_lease,
+        clock,
+        providers.Singleton(_holder),
+        settings.provided.trainer_lease_seconds,
+        candidate=providers.Callable(_candidate, settings),
+    )
+    job_runner = providers.Singleton(
+        JobRunner,
+        registry,
+        clock,
+        ids,
+        guard,
+        refresh_catalogue,
+        events=events,
+        fence=trainer_election.provided.job_fence,
+    )
+    training_desk = providers.Singleton(
+        TrainingDesk, registry, clock, trainer_election, settings.provided.trainer_lease_seconds
+    )
+    train_model = providers.Singleton(TrainModel, job_runner, training_pipeline, training_desk)
     tuner = providers.Singleton(LightFMTuner, rule=rule, threads=settings.provided.train_threads)
-    tune_model = providers.Singleton(TuneModel, job_runner, training_pipeline, training_source, tuner)
+    tune_model = providers.Singleton(
+        TuneModel, job_runner, training_pipeline, training_source, tuner, training_desk
+    )
     run_scheduled_job = providers.Singleton(RunScheduledJob, job_runner, training_pipeline)
     run_daily_training = providers.Singleton(RunDailyTraining, registry, clock, ids, run_scheduled_job)
-    # The scheduler calls the use cases back; the use cases that schedule get the scheduler (no cycle).
+    # The trainer's dispatcher runs what the job table holds; the use cases that schedule wake it.
     scheduler = providers.Singleton(
-        ApschedulerJobScheduler,
-        run_scheduled_job.provided.execute,
-        run_daily_training.provided.execute,
-        settings.provided.train_cron,
-        settings.provided.zone,
+        JobDispatcher, registry, clock, job_runner, training_pipeline, tune_model, trainer_election
+    )
+    daily_cron = providers.Singleton(
+        DailyCron, run_daily_training.provided.execute, settings.provided.train_cron, settings.provided.zone
     )
     schedule_training = providers.Singleton(ScheduleTraining, registry, clock, ids, scheduler)
-    cancel_job = providers.Singleton(CancelJob, registry, clock, job_runner, scheduler)
+    cancel_job = providers.Singleton(
+        CancelJob, registry, clock, job_runner, scheduler, election=trainer_election
+    )
     recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
     follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
     recommend_for_user = providers.Singleton(
@@ -237,7 +275,7 @@ class Container(containers.DeclarativeContainer):
             follow_active_model=follow_active_model,
             state=state,
             observability=providers.Factory(
-                ObservabilityLifecycle, observability, state, check_health, settings
+                ObservabilityLifecycle, observability, state, check_health, settings, trainer_election
             ),
             follow_source=providers.Callable(_tail, settings, follow_source_interactions.provider),
             tail_seconds=settings.provided.source_tail_seconds,
@@ -252,10 +290,27 @@ class Container(containers.DeclarativeContainer):
         jobs=providers.Factory(
             Jobs,
             runner=job_runner,
-            recover_jobs=recover_jobs,
-            scheduler=scheduler,
-            train_model=train_model,
-            schedules=providers.Callable(_schedules, settings),
+            trainer=providers.Factory(
+                TrainerRole,
+                providers.Factory(
+                    TrainerParts,
+                    election=trainer_election,
+                    runner=job_runner,
+                    recover_jobs=recover_jobs,
+                    cron=daily_cron,
+                    dispatcher=scheduler,
+                    train_model=train_model,
+                    registry=registry,
+                    state=state,
+                ),
+            ),
         ),
         admin_token_set=providers.Callable(bool, settings.provided.admin_token),
     )
+
+
+def alone(container: Container) -> Container:
+    """A process alone with its registry: it trains itself, outside the trainer lease, unfenced.
+    For the CLI's `train` and `tune` (a first model before any service runs) and for tests."""
+    container.trainer_lease.override(providers.Object(None))
+    return container

@@ -16,14 +16,11 @@ from application.blacklist_admin import BlacklistAdmin
 from application.follow_active_model import FollowActiveModel
 from application.follow_source_interactions import FollowSourceInteractions
 from application.job_runner import JobRunner
-from application.recover_jobs import RecoverJobs
 from application.refresh_catalogue import RefreshCatalogue
 from application.serving_state import ServingState
-from application.train_model import TrainCommand, TrainModel
 from domain.errors import RecommenderError
-from domain.training_job import JobTrigger
 from entrypoints.observability.lifecycle import ObservabilityLifecycle
-from entrypoints.scheduler import ApschedulerJobScheduler
+from entrypoints.trainer_role import TrainerRole
 
 log = structlog.get_logger(__name__)
 
@@ -58,14 +55,10 @@ class Serving:
 
 @dataclass(frozen=True, slots=True)
 class Jobs:
-    """Training jobs: any process may run a manual one; only the training process schedules."""
+    """Training jobs: run by the trainer, the candidate holding the lease (contract section 10)."""
 
     runner: JobRunner
-    recover_jobs: RecoverJobs
-    scheduler: ApschedulerJobScheduler
-    train_model: TrainModel
-    schedules: bool
-    """False with REC_TRAIN_CRON=off: this process follows the registry and schedules nothing."""
+    trainer: TrainerRole
 
 
 class ServiceRuntime:
@@ -74,7 +67,6 @@ class ServiceRuntime:
         self._jobs = jobs
         self._admin_token_set = admin_token_set
         self._tasks: list[asyncio.Task[None]] = []
-        self._scheduler_started = False
 
     async def start(self) -> None:
         if not self._admin_token_set:
@@ -94,15 +86,7 @@ class ServiceRuntime:
             self._tasks.append(
                 asyncio.create_task(self._tail_loop(self._s.follow_source, self._s.tail_seconds))
             )
-        if not self._jobs.schedules:
-            log.info("training_process_off", detail="REC_TRAIN_CRON=off: this process follows the registry")
-            return
-        # The one training process: recover jobs, rebuild the schedule, train a first model if needed.
-        scheduled = await self._jobs.recover_jobs.execute()
-        self._jobs.scheduler.start(scheduled)
-        self._scheduler_started = True
-        if self._s.state.model is None:
-            await self._train_at_startup()
+        await self._jobs.trainer.start()
 
     async def _check_source_queries(self) -> None:
         """A source query that fails or lacks a documented column stops the service (contract 3)."""
@@ -113,14 +97,6 @@ class ServiceRuntime:
             raise
         if not checked:
             log.warning("source_unreachable_at_start", detail="queries not checked; serving goes on")
-
-    async def _train_at_startup(self) -> None:
-        try:
-            job = await self._jobs.train_model.submit(TrainCommand(trigger=JobTrigger.STARTUP))
-        except RecommenderError as exc:
-            log.warning("startup_training_not_started", error=str(exc))
-            return
-        log.info("startup_training_submitted", job_id=job.job_id)
 
     async def _refresh_once(self) -> bool:
         try:
@@ -163,14 +139,14 @@ class ServiceRuntime:
             await asyncio.sleep(seconds)
 
     async def stop(self) -> None:
-        if self._scheduler_started:
-            self._jobs.scheduler.shutdown()
+        await self._jobs.trainer.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._jobs.runner.drain(SHUTDOWN_TRAINING_WAIT_SECONDS)
+        await self._jobs.trainer.release()  # after the drain, which records the job's end fenced
         for close in self._s.close:
             await close()
         if self._s.observability is not None:

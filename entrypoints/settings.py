@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     cache_ttl_seconds: int = Field(default=3600, ge=1)
     near_cache_seconds: float = Field(default=5.0, ge=0, le=60)  # 0: every cached read goes to Redis
-    train_cron: str = "0 3 * * *"
+    train_cron: str = "0 3 * * *"  # also: "off" makes this process no trainer candidate
+    trainer_lease_seconds: float = Field(default=15.0, ge=2, le=300)  # a silent trainer is replaced after
     timezone: str | None = None
     auto_activate: Literal["always", "if_better", "never"] = "if_better"
     keep_models: int = Field(default=10, ge=0)

@@ -1,41 +1,21 @@
-"""In-memory registry, job store, artifact store, clock and ids."""
+"""In-memory artifact store, clock and ids; the registry and job store (re-exported) in `registry`."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from application.ports import ArtifactBundle, ArtifactStore, Clock, IdGenerator, JobStore, ModelRegistry
-from domain.errors import ArtifactError, ConflictError, InvalidArgumentError, RegistryUnavailableError
-from domain.model_version import ModelVersion
-from domain.training_job import TrainingJob
+from adapters.memory.registry import InMemoryModelRegistry, in_utc
+from application.ports import ArtifactBundle, ArtifactStore, Clock, IdGenerator
+from domain.errors import ArtifactError, ConflictError, InvalidArgumentError
 
-
-def in_utc(moment: datetime) -> datetime:
-    """Stored instants come back in UTC (naive ones taken as UTC), as the SQL stores return them."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _in_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else in_utc(moment)
-
-
-def _version_in_utc(version: ModelVersion) -> ModelVersion:
-    return dataclasses.replace(
-        version, created_at=in_utc(version.created_at), data_cutoff=_in_utc(version.data_cutoff)
-    )
-
-
-def _job_in_utc(job: TrainingJob) -> TrainingJob:
-    return dataclasses.replace(
-        job,
-        created_at=in_utc(job.created_at),
-        scheduled_at=_in_utc(job.scheduled_at),
-        started_at=_in_utc(job.started_at),
-        finished_at=_in_utc(job.finished_at),
-    )
+__all__ = [
+    "InMemoryArtifactStore",
+    "InMemoryModelRegistry",
+    "SequentialIds",
+    "SteppingClock",
+    "in_utc",
+]
 
 
 def _digest(bundle: ArtifactBundle) -> str:
@@ -104,63 +84,6 @@ class InMemoryArtifactStore(ArtifactStore):
 
     async def ping(self) -> None:
         return None
-
-
-@dataclass
-class InMemoryModelRegistry(ModelRegistry, JobStore):
-    versions: dict[str, ModelVersion] = field(default_factory=dict)
-    jobs: dict[str, TrainingJob] = field(default_factory=dict)
-    active: str | None = None
-    available: bool = True
-
-    def _check(self) -> None:
-        if not self.available:
-            raise RegistryUnavailableError("in-memory registry switched off")
-
-    async def create_schema(self) -> None:
-        self._check()
-
-    async def close(self) -> None:
-        return None
-
-    async def add_version(self, version: ModelVersion) -> None:
-        self._check()
-        self.versions[version.model_id] = _version_in_utc(version)
-
-    async def get_version(self, model_id: str) -> ModelVersion | None:
-        self._check()
-        return self.versions.get(model_id)
-
-    async def list_versions(self) -> list[ModelVersion]:
-        self._check()
-        return sorted(self.versions.values(), key=lambda v: (v.created_at, v.model_id), reverse=True)
-
-    async def delete_version(self, model_id: str) -> None:
-        self._check()
-        self.versions.pop(model_id, None)
-
-    async def active_model_id(self) -> str | None:
-        self._check()
-        return self.active
-
-    async def set_active(self, model_id: str) -> None:
-        self._check()
-        self.active = model_id
-
-    async def ping(self) -> None:
-        self._check()
-
-    async def save_job(self, job: TrainingJob) -> None:
-        self._check()
-        self.jobs[job.job_id] = _job_in_utc(job)
-
-    async def get_job(self, job_id: str) -> TrainingJob | None:
-        self._check()
-        return self.jobs.get(job_id)
-
-    async def list_jobs(self) -> list[TrainingJob]:
-        self._check()
-        return sorted(self.jobs.values(), key=lambda j: (j.created_at, j.job_id), reverse=True)
 
 
 class SteppingClock(Clock):

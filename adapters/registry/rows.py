@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.model_version import DatasetStats, ModelVersion, TrainParams
 from domain.training_job import JobStatus, JobTrigger, TrainingJob, TrainMode
+from domain.tuning import TuneBudget
 
 Row = Mapping[Any, Any]
 
@@ -86,7 +87,22 @@ def job_to_row(job: TrainingJob) -> dict[str, Any]:
         "progress": float(job.progress),
         "activation": job.activation,
         "note": job.note,
+        "runner_epoch": job.runner,
+        "tune_budget": _budget_text(job.tune_budget),
     }
+
+
+def _budget_text(budget: TuneBudget | None) -> str | None:
+    if budget is None:
+        return None
+    return _dumps({"n_trials": budget.n_trials, "timeout_seconds": budget.timeout_seconds})
+
+
+def _budget(text: str | None) -> TuneBudget | None:
+    if text is None:
+        return None
+    fields = json.loads(text)
+    return TuneBudget(int(fields["n_trials"]), float(fields["timeout_seconds"]))
 
 
 def row_to_job(row: Row) -> TrainingJob:
@@ -107,4 +123,6 @@ def row_to_job(row: Row) -> TrainingJob:
         progress=float(row["progress"]),
         activation=row["activation"],
         note=row["note"],
+        runner=None if row["runner_epoch"] is None else int(row["runner_epoch"]),
+        tune_budget=_budget(row["tune_budget"]),
     )

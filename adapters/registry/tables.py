@@ -5,7 +5,19 @@ Timestamps are ISO-8601 UTC text with a fixed shape, so text order is time order
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 ID_LENGTH = 128
 STAMP_LENGTH = 40
@@ -47,7 +59,23 @@ jobs = Table(
     Column("progress", Float, nullable=False),
     Column("activation", Text, nullable=True),
     Column("note", Text, nullable=True),  # migration 0004
+    # migration 0005: the epoch of the trainer running it, a cancel asked elsewhere, a tuning's budget
+    Column("runner_epoch", BigInteger, nullable=True),
+    Column("cancel_requested", Boolean, nullable=False, server_default=false()),
+    Column("tune_budget", Text, nullable=True),
 )
+
+# One row, "trainer": who trains, the term's fencing token, and until when (migration 0005).
+trainer_lease = Table(
+    "trainer_lease",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(255), nullable=True),
+    Column("epoch", BigInteger, nullable=False, server_default="0"),
+    Column("expires_at_ms", BigInteger, nullable=False, server_default="0"),
+)
+
+TRAINER_LEASE_NAME = "trainer"
 
 # One row per setting; "active_model_id" names the served version.
 registry_state = Table(

@@ -27,6 +27,7 @@ from application.ports.recommender_engine import (
 from application.ports.scorer import Scorer
 from application.ports.seen_index import SeenIndex, SeenPairs
 from application.ports.service_events import NO_EVENTS, NoServiceEvents, ServiceEvents
+from application.ports.trainer_lease import TrainerLease
 from application.ports.training_data_merger import TrainingDataMerger
 from application.ports.tuner import TuneCallback, Tuner
 
@@ -58,6 +59,7 @@ __all__ = [
     "SeenIndex",
     "SeenPairs",
     "ServiceEvents",
+    "TrainerLease",
     "TrainingData",
     "TrainingDataMerger",
     "TrainingOutcome",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from litestar import Response, get
 from litestar.handlers import HTTPRouteHandler
@@ -35,12 +36,13 @@ class Observability:
     def from_env(cls, metrics_on: bool) -> Observability:
         return cls(metrics_on, build_tracer_provider())
 
-    def watch(self, state: ServingState, check: CheckHealth, leader: bool) -> None:
-        """Add the scrape-time gauges (model, catalogue, dependencies, leader)."""
+    def watch(self, state: ServingState, check: CheckHealth, leader: Callable[[], bool]) -> None:
+        """Add the scrape-time gauges (model, catalogue, dependencies, whether this process holds
+        the trainer lease now)."""
         if self.metrics is None or self._health is not None:
             return
         self._health = HealthSnapshot(check)
-        self.metrics.registry.register(StateCollector(state, self._health, lambda: leader))
+        self.metrics.registry.register(StateCollector(state, self._health, leader))
 
     async def render(self) -> bytes:
         assert self.metrics is not None

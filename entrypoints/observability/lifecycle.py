@@ -6,6 +6,7 @@ import structlog
 
 from application.check_health import CheckHealth
 from application.serving_state import ServingState
+from application.trainer_election import TrainerElection
 from entrypoints.observability.exposition import MetricsPortServer, Observability
 from entrypoints.settings import Settings
 
@@ -14,8 +15,14 @@ log = structlog.get_logger(__name__)
 
 class ObservabilityLifecycle:
     def __init__(
-        self, observability: Observability, state: ServingState, check_health: CheckHealth, settings: Settings
+        self,
+        observability: Observability,
+        state: ServingState,
+        check_health: CheckHealth,
+        settings: Settings,
+        election: TrainerElection | None = None,
     ) -> None:
+        self._election = election
         self._o = observability
         self._state = state
         self._check_health = check_health
@@ -24,7 +31,8 @@ class ObservabilityLifecycle:
 
     async def start(self) -> None:
         settings = self._settings
-        self._o.watch(self._state, self._check_health, leader=settings.train_cron != "off")
+        election = self._election
+        self._o.watch(self._state, self._check_health, leader=lambda: bool(election and election.holds_lease))
         if settings.metrics and settings.metrics_port:
             self.metrics_server = MetricsPortServer(self._o, settings.http_host, settings.metrics_port)
             try:

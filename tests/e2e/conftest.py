@@ -15,7 +15,7 @@ from adapters.cache.in_process_cache import InProcessRecommendationCache
 from adapters.memory.engine import FakeEngine
 from adapters.memory.source import InMemoryInteractionSource
 from adapters.memory.stores import InMemoryArtifactStore, InMemoryModelRegistry, SequentialIds
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 
@@ -44,7 +44,7 @@ class FakeStack:
 
 
 def fake_container(settings: Settings) -> FakeStack:
-    container = Container()
+    container = alone(Container())
     source, registry, artifacts = demo_fake_source(), InMemoryModelRegistry(), InMemoryArtifactStore()
     container.settings.override(settings)
     container.source.override(source)
@@ -108,7 +108,7 @@ async def trained_stack(
 ) -> AsyncIterator[tuple[Container, httpx.AsyncClient]]:
     """The real stack on a demo data dir (a follower: no cron), with a model trained through the
     API (`train` parameters) unless one is active already; stopped afterwards."""
-    container = Container()
+    container = alone(Container())
     container.settings.override(Settings(data_dir=data_dir, train_cron="off", train_threads=2))
     runtime = create_app(container, manage_runtime=False).state.runtime
     await runtime.start()

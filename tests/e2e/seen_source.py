@@ -17,7 +17,7 @@ from adapters.source.schema import interactions
 from adapters.sql.engines import create_engine_for
 from application.train_model import TrainCommand
 from domain.model_version import TrainParams
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.settings import Settings
 from tests.contract.source_data import Event, fill_source
 from tests.e2e.conftest import index_ready
@@ -119,7 +119,7 @@ async def real_source(kind: str, tmp_path: Path, mysql_url: str | None) -> Async
 @asynccontextmanager
 async def running(data_dir: Path, source: RealSource, **settings: object) -> AsyncIterator[Container]:
     """The real stack over `source` (a follower: no cron), its seen index built; stopped afterwards."""
-    container = Container()
+    container = alone(Container())
     options: dict[str, object] = {"train_cron": "off", "train_threads": 1, **settings}
     container.settings.override(Settings(data_dir=data_dir, source_url=source.service_url, **options))  # type: ignore[arg-type]
     runtime = container.runtime()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from redis import Redis
 
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.e2e.conftest import client_for
@@ -30,7 +30,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def real_container(data_dir: Path, redis_url: str | None = None) -> Container:
-    container = Container()
+    container = alone(Container())
     settings = Settings(data_dir=data_dir, train_cron="off", train_threads=2, redis_url=redis_url)
     container.settings.override(settings)
     return container

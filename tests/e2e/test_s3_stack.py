@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.e2e.conftest import client_for
@@ -29,7 +29,7 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
 
 
 def s3_container(data_dir: Path, server: MotoServer, bucket: str) -> Container:
-    container = Container()
+    container = alone(Container())
     settings = Settings(
         data_dir=data_dir,
         train_cron="off",

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from adapters.cache.redis_cache import BYPASS_SECONDS
 from entrypoints.cli import main
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.settings import Settings
 from tests.conftest import MySqlDatabase, OwnRedis
 from tests.e2e.conftest import client_for
@@ -39,7 +39,7 @@ async def api(
         main, ["load-movielens", "--dir", str(movielens_dir), "--url", mysql_db.url]
     )
     assert loaded == 0
-    container = Container()
+    container = alone(Container())
     settings = Settings(
         data_dir=tmp_path,
         source_url=mysql_reader,

@@ -16,7 +16,7 @@ from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
 from adapters.sql.engines import create_source_engine
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.interaction import PositiveRule
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.settings import Settings, SettingsError, load_settings
 from tests.conftest import REPO, MySqlDatabase, mysql_admin
 
@@ -89,7 +89,7 @@ async def test_a_query_without_a_documented_column_stops_the_service(
     await mysql_admin(*ANIME_SCHEMA, database=mysql_db.name)
     broken = tmp_path / "queries.toml"
     broken.write_text(EXAMPLE.read_text().replace("title AS name, ", ""))
-    container = Container()
+    container = alone(Container())
     container.settings.override(
         Settings(data_dir=tmp_path, source_url=mysql_db.url, source_queries=broken, train_cron="off")
     )

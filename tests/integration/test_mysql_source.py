@@ -21,7 +21,7 @@ from application.train_model import TrainCommand
 from domain.errors import SourceUnavailableError
 from domain.interaction import PositiveRule
 from domain.model_version import TrainParams
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.settings import Settings
 from tests.conftest import MySqlDatabase
 from tests.contract.source_data import Event, fill_source
@@ -92,7 +92,7 @@ async def reader_container(
     mysql_db: MySqlDatabase, mysql_reader: str, tmp_path: Path
 ) -> AsyncIterator[Container]:
     await fill_taste(mysql_db.url)
-    container = Container()
+    container = alone(Container())
     container.settings.override(
         Settings(data_dir=tmp_path, source_url=mysql_reader, train_cron="off", train_threads=1)
     )
@@ -150,7 +150,7 @@ async def test_source_down_during_training_fails_the_job_and_keeps_the_model(
     await fill_taste(mysql_db.url)
     proxy = Proxy(3306)
     port = await proxy.start()
-    container = Container()
+    container = alone(Container())
     url = mysql_db.url.replace("127.0.0.1:3306", f"127.0.0.1:{port}")
     container.settings.override(
         Settings(data_dir=tmp_path, source_url=url, train_cron="off", train_threads=1)

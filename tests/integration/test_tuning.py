@@ -23,7 +23,7 @@ from domain.interaction import PositiveRule
 from domain.model_version import TrainParams
 from domain.training_job import JobStatus, JobTrigger
 from domain.tuning import TrialState, TuneBudget, TuneOutcome, TuneProgress
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.settings import Settings
 from tools.demo_data import TABLES_SQL
 
@@ -152,7 +152,7 @@ async def test_a_tune_job_through_the_container_serves_the_best_trial(
     data: SourceTables, tmp_path: Path
 ) -> None:
     write_source(data, tmp_path / "source.db")
-    container = Container()
+    container = alone(Container())
     container.settings.override(
         Settings(
             data_dir=tmp_path,

@@ -92,6 +92,7 @@ def build_world(policy: TrainingPolicy | None = None) -> World:
         "tuner": FakeTuner(),
         "clock": SteppingClock(),
         "ids": SequentialIds(),
+        "trainer_lease": None,  # a process alone with its registry (test_trainer_election: the lease)
     }
     if policy is not None:
         fakes["training_policy"] = policy

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from adapters.memory.scheduler import InMemoryJobScheduler
+from adapters.memory.stores import SteppingClock
 from application.cancel_job import CancelJob
-from application.run_daily_training import RunDailyTraining
+from application.job_dispatcher import JobDispatcher
 from application.run_scheduled_job import RunScheduledJob
 from application.schedule_training import ScheduleTraining
 from application.train_model import TrainCommand
 from domain.model_version import TrainParams
 from domain.training_job import JobStatus, JobTrigger
-from entrypoints.scheduler import ApschedulerJobScheduler
 from tests.unit.conftest import World, hold_training
 
 FAST = TrainParams(epochs=2)
@@ -97,20 +97,27 @@ async def test_a_waiting_note_is_not_a_decision_and_clears_when_the_job_runs(wor
     assert finished.note is None and finished.activation is not None
 
 
-async def test_the_scheduler_calls_back_the_use_case_that_runs_the_job(world: World) -> None:
-    run_scheduled = RunScheduledJob(world.runner, world.pipeline)
-    daily = RunDailyTraining(world.ports.jobs, world.ports.clock, world.ports.ids, run_scheduled)
-    scheduler = ApschedulerJobScheduler(run_scheduled.execute, daily.execute, "off", UTC)
+def dispatcher_at(world: World, now: datetime) -> JobDispatcher:
+    """The trainer's dispatcher over the world's job table, its clock at `now`."""
+    election = world.container.trainer_election()
+    return JobDispatcher(
+        world.registry, SteppingClock(now), world.runner, world.pipeline, world.tune, election
+    )
+
+
+async def test_the_dispatcher_runs_a_scheduled_job_at_its_time_once(world: World) -> None:
     p = world.ports
-    schedule = ScheduleTraining(p.jobs, p.clock, p.ids, scheduler)
-    scheduler.start([])
-    try:
-        soon = datetime.now(UTC) + timedelta(seconds=0.2)
-        job = await schedule.execute(TrainCommand(FAST, JobTrigger.SCHEDULED, activate=None), soon)
-        assert world.registry.jobs[job.job_id].status is JobStatus.SCHEDULED
-        await wait_until(lambda: world.registry.jobs[job.job_id].status.finished)
-    finally:
-        scheduler.shutdown()
+    soon = datetime(2030, 1, 1, tzinfo=UTC)
+    schedule = ScheduleTraining(p.jobs, p.clock, p.ids, dispatcher_at(world, soon))
+    job = await schedule.execute(TrainCommand(FAST, JobTrigger.SCHEDULED, activate=None), soon)
+    await dispatcher_at(world, soon - timedelta(seconds=10)).tick()  # not due yet
+    await asyncio.sleep(0.02)
+    assert world.registry.jobs[job.job_id].status is JobStatus.SCHEDULED
+    dispatcher = dispatcher_at(world, soon)
+    await dispatcher.tick()
+    await dispatcher.tick()  # seen due twice while it waits or runs: still one run
+    await wait_until(lambda: world.registry.jobs[job.job_id].status.finished)
+    assert len(world.registry.versions) == 1
     finished = world.registry.jobs[job.job_id]
     assert finished.status is JobStatus.SUCCEEDED and finished.trigger is JobTrigger.SCHEDULED
     assert world.state.model_id == finished.model_id

@@ -69,8 +69,8 @@ async def test_cancel_stops_after_the_current_epoch(world: World) -> None:
     calls: list[int] = []
     original = world.registry.save_job
 
-    async def save_and_cancel(job):  # type: ignore[no-untyped-def]
-        await original(job)
+    async def save_and_cancel(job, fence=None):  # type: ignore[no-untyped-def]
+        await original(job, fence)
         if job.progress > 0 and job.status is JobStatus.RUNNING:
             calls.append(1)
             world.guard.request_cancel(job.job_id)

@@ -101,9 +101,9 @@ async def test_progress_is_recorded_per_trial_epoch(world: World, tune: TuneMode
     seen: list[tuple[float, str | None]] = []
     original = world.registry.save_job
 
-    async def record(job: TrainingJob) -> None:
+    async def record(job: TrainingJob, fence: int | None = None) -> None:
         seen.append((job.progress, job.note))
-        await original(job)
+        await original(job, fence)
 
     world.registry.save_job = record  # type: ignore[method-assign]
     await tune.execute(TuneCommand(BUDGET))

@@ -14,7 +14,6 @@ as the fallback. As the `JobScheduler` port, `schedule` only wakes the loop (the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 
@@ -69,8 +68,11 @@ class JobDispatcher(JobScheduler):
                 await self.tick()
             except RecommenderError as exc:
                 log.warning("job_dispatch_failed", extra={"error": str(exc)})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel at its timeout
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
             self._wake.clear()
 
     async def tick(self) -> None:

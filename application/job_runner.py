@@ -168,6 +168,8 @@ class JobRunner:
             return None
         try:
             claimed = await self._jobs.replace_job(started, JobStatus.SCHEDULED, fence=started.runner)
+        except LeaseLostError:  # the term has ended: the job stays scheduled for the next trainer
+            claimed = False
         except BaseException:
             self._guard.release(job.job_id)
             raise

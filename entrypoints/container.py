@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-from collections.abc import Callable
-
 from dependency_injector import containers, providers
 
-from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
-from adapters.cache.coalescing_cache import CoalescingCache
-from adapters.cache.in_process_cache import InProcessRecommendationCache
-from adapters.cache.redis_cache import RedisRecommendationCache, invalidation_listener
-from adapters.cache.redis_near_cache import RedisNearCache
 from adapters.lightfm_engine import LightFMEngine
 from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
@@ -22,7 +12,6 @@ from adapters.registry.sqlalchemy_lease import SqlAlchemyTrainerLease
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
 from adapters.seen_index.numpy_index import NumpySeenIndex
 from adapters.source.hot_event_merger import SourceTablesEventMerger
-from adapters.source.queries import load_query_file
 from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
 from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
 from adapters.sql.engines import create_engine_for, create_source_engine
@@ -40,7 +29,6 @@ from application.invalidate_cache import InvalidateCache
 from application.job_dispatcher import JobDispatcher
 from application.job_runner import JobRunner
 from application.model_views import JobQueries, ModelQueries
-from application.ports import NO_EVENTS, ArtifactStore, SeenIndex, ServiceEvents
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
@@ -54,75 +42,26 @@ from application.train_model import TrainModel
 from application.trainer_election import TrainerElection
 from application.training_desk import TrainingDesk
 from application.training_guard import TrainingGuard
-from application.training_pipeline import TrainingPipeline, TrainingPolicy, TrainingPorts
+from application.training_pipeline import TrainingPipeline, TrainingPorts
 from application.tune_model import TuneModel
-from domain.activation_policy import AutoActivate
-from domain.interaction import PositiveRule
+from entrypoints.choices import (
+    _artifacts,
+    _cache,
+    _candidate,
+    _holder,
+    _policy,
+    _rule,
+    _serving_index,
+    _source_queries,
+    _tail,
+)
 from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.exposition import Observability
 from entrypoints.observability.lifecycle import ObservabilityLifecycle
 from entrypoints.runtime import Jobs, ServiceRuntime, Serving
 from entrypoints.scheduler import DailyCron
-from entrypoints.settings import Settings, load_settings
+from entrypoints.settings import load_settings
 from entrypoints.trainer_role import TrainerParts, TrainerRole
-
-
-def _policy(settings: Settings) -> TrainingPolicy:
-    return TrainingPolicy(AutoActivate.parse(settings.auto_activate), settings.keep_models)
-
-
-def _rule(settings: Settings) -> PositiveRule:
-    return PositiveRule(settings.interaction_weights, settings.rating_min_positive)
-
-
-def _source_queries(settings: Settings) -> dict[str, str] | None:
-    return load_query_file(settings.source_queries) if settings.source_queries else None
-
-
-def _candidate(settings: Settings) -> bool:
-    """Trainer candidates: processes with REC_TRAIN_CRON other than off (contract section 10)."""
-    return settings.train_cron != "off"
-
-
-def _holder() -> str:
-    """This process in the lease row: host, pid and a random part (a restarted pid is a new holder)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:255]
-
-
-def _artifacts(settings: Settings) -> ArtifactStore:
-    """By the scheme of REC_ARTIFACTS_URL: a directory, or a bucket with a local cache."""
-    location = settings.artifacts_bucket
-    if location is None:
-        return FilesystemArtifactStore(settings.artifacts_dir)
-    from adapters.artifacts.s3_artifacts import S3ArtifactStore  # boto3 is loaded only when used
-
-    bucket, prefix = location
-    return S3ArtifactStore(bucket, prefix, settings.artifact_cache_dir, endpoint_url=settings.s3_endpoint_url)
-
-
-def _tail(
-    settings: Settings, tail: Callable[[], FollowSourceInteractions]
-) -> FollowSourceInteractions | None:
-    """The seen index's tail runs only with REC_SEEN_FROM=memory."""
-    return tail() if settings.seen_from == "memory" else None
-
-
-def _serving_index(settings: Settings, index: SeenIndex) -> SeenIndex | None:
-    """The index that answers "seen" on a miss: none with REC_SEEN_FROM=source (version 1's reads)."""
-    return index if settings.seen_from == "memory" else None
-
-
-def _cache(settings: Settings, events: ServiceEvents = NO_EVENTS) -> CoalescingCache:
-    """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
-    ttl = settings.cache_ttl_seconds
-    if settings.redis_url:
-        shared = RedisRecommendationCache.from_url(settings.redis_url, ttl, events=events)
-        if settings.near_cache_seconds <= 0:
-            return CoalescingCache(shared)
-        listener = invalidation_listener(settings.redis_url)
-        near = RedisNearCache(shared, listener, settings.near_cache_seconds, events=events)
-        return CoalescingCache(near)
-    return CoalescingCache(InProcessRecommendationCache(ttl_seconds=ttl, events=events))
 
 
 class Container(containers.DeclarativeContainer):
@@ -205,7 +144,9 @@ class Container(containers.DeclarativeContainer):
         TuneModel, job_runner, training_pipeline, training_source, tuner, training_desk
     )
     run_scheduled_job = providers.Singleton(RunScheduledJob, job_runner, training_pipeline)
-    run_daily_training = providers.Singleton(RunDailyTraining, registry, clock, ids, run_scheduled_job)
+    run_daily_training = providers.Singleton(
+        RunDailyTraining, registry, clock, ids, run_scheduled_job, fence=trainer_election.provided.job_fence
+    )
     # The trainer's dispatcher runs what the job table holds; the use cases that schedule wake it.
     scheduler = providers.Singleton(
         JobDispatcher, registry, clock, job_runner, training_pipeline, tune_model, trainer_election

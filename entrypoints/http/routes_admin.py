@@ -34,7 +34,11 @@ from entrypoints.http.schemas import (
 )
 from entrypoints.http.train_options import TrainOptions, train_options
 
-TRAIN_RESPONSES = "200 with the finished job when wait=true; 202 with the running job when wait=false"
+TRAIN_RESPONSES = (
+    "200 with the finished job when wait=true; 202 with the running job when wait=false. Run by the "
+    "trainer (the replica holding the trainer lease) whichever replica is asked; 409 with the job_id "
+    "of a training running anywhere; 503 when no live trainer holds the lease."
+)
 
 
 async def _train(train: TrainModel, options: TrainOptions) -> Response[JobBody | JobAccepted]:
@@ -47,7 +51,8 @@ async def _train(train: TrainModel, options: TrainOptions) -> Response[JobBody |
 
 SCHEDULE_DOC = (
     "201 with the scheduled job. A naive scheduled_at is read in REC_TIMEZONE; past or unparsable: 400. "
-    "Scheduled jobs follow REC_AUTO_ACTIVATE unless activate is given."
+    "Scheduled jobs follow REC_AUTO_ACTIVATE unless activate is given. Always stored; run once, at its "
+    "time, by whichever replica then holds the trainer lease."
 )
 When = Annotated[str, QueryParameter(description="ISO 8601 time, e.g. 2026-11-28T03:00:00+00:00")]
 
@@ -82,7 +87,8 @@ TUNE_DOC = (
     "202 with the running job (trigger tune): an Optuna search over the /admin/train parameters on a "
     "validation split of the training data, bounded by n_trials and timeout_seconds, then the best "
     "trial trained on all data and registered with the search history in its metrics (tune_*). "
-    "Activates like a manual training (activate, default true). Another training running: 409."
+    "Activates like a manual training (activate, default true). Another training running anywhere: "
+    "409; no live trainer holding the lease: 503."
 )
 Trials = Annotated[int, QueryParameter(ge=1, le=MAX_TRIALS, description=f"default {DEFAULT_TRIALS}")]
 Timeout = Annotated[

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from application.recover_jobs import INTERRUPTED
 from tests.conftest import free_port
 from tools.demo_data import generate_demo_source
 
@@ -30,6 +31,7 @@ class Service:
             "REC_HTTP_PORT": str(self.port),
             "REC_GRPC_PORT": str(free_port()),
             "REC_TRAIN_THREADS": "1",
+            "REC_TRAINER_LEASE_SECONDS": "2",  # the killed process's lease expires soon
         }
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -102,9 +104,10 @@ def test_a_kill_mid_training_leaves_the_job_failed_and_the_old_model_active(serv
     wait_for(lambda: api.get(f"/admin/jobs/{job_id}").json()["progress"] > 0, 60)
     service.kill()
 
-    api = service.start()
+    api = service.start()  # a new holder: it takes the lease once the dead one's has expired
+    wait_for(lambda: api.get(f"/admin/jobs/{job_id}").json()["status"] != "running", 30)
     job = api.get(f"/admin/jobs/{job_id}").json()
-    assert job["status"] == "failed" and job["error"] == "interrupted by restart"
+    assert job["status"] == "failed" and job["error"] == INTERRUPTED
     assert api.get("/health").json()["model_id"] == before
     assert api.get("/titles/recommendations", params={"user_id": 1}).json()["model_id"] == before
     assert service.stop() == 0

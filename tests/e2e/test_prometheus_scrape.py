@@ -51,6 +51,14 @@ def wait_for(check: Callable[[], bool], what: str, log: Path, timeout: float = S
     pytest.fail(f"{what} did not happen within {timeout:.0f} s:\n{log.read_text(errors='replace')[-4000:]}")
 
 
+def cancel_startup_training(rest: str) -> None:
+    """The lone trainer starts a first (long) training; the test trains its own small one instead."""
+    for job in httpx.get(f"{rest}/admin/jobs", timeout=10).json()["jobs"]:
+        if job["trigger"] == "startup" and job["status"] == "running":
+            cancelled = httpx.delete(f"{rest}/admin/jobs/{job['job_id']}", timeout=60).json()
+            assert cancelled["status"] == "cancelled", cancelled
+
+
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
     data_dir = tmp_path_factory.mktemp("scraped")
@@ -59,7 +67,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]
     env = {name: value for name, value in os.environ.items() if not name.startswith(("REC_", "OTEL_"))}
     env.update(
         REC_DATA_DIR=str(data_dir),
-        REC_TRAIN_CRON="off",
+        REC_TRAIN_CRON="0 3 * * *",  # the trainer: it runs the test's training (section 10)
         REC_HTTP_HOST=HOST,
         REC_HTTP_PORT=str(ports["http"]),
         REC_GRPC_PORT=str(ports["grpc"]),
@@ -71,6 +79,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]
     try:
         ready = f"http://{HOST}:{ports['http']}/health/ready"
         wait_for(lambda: httpx.get(ready, timeout=2).status_code == 200, "the service becoming ready", log)
+        cancel_startup_training(f"http://{HOST}:{ports['http']}")
         yield ports
     finally:
         stop(process)

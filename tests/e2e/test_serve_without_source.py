@@ -15,9 +15,8 @@ pytestmark = pytest.mark.integration
 
 async def test_serve_alone_generates_the_demo_source_and_answers(tmp_path: Path) -> None:
     assert not (tmp_path / "demo_source.db").exists()
-    async with served("serve", tmp_path) as running:
-        async with httpx.AsyncClient(base_url=running.url, timeout=10) as client:
-            answer = await client.get("/titles/recommendations", params={"user_id": 1, "k": 3})
+    async with served("serve", tmp_path) as running, httpx.AsyncClient(base_url=running.url) as client:
+        answer = await client.get("/titles/recommendations", params={"user_id": 1, "k": 3})
     assert (tmp_path / "demo_source.db").exists()
     assert answer.status_code == 200, answer.text
     assert len(answer.json()["item_ids"]) == 3

@@ -6,16 +6,17 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
 from adapters.cache.coalescing_cache import CoalescingCache
 from adapters.cache.in_process_cache import InProcessRecommendationCache
 from adapters.cache.redis_cache import RedisRecommendationCache, invalidation_listener
 from adapters.cache.redis_near_cache import RedisNearCache
+from adapters.seen_index.features import InMemoryFeatures
 from adapters.source.queries import load_query_file
 from application.follow_source_interactions import FollowSourceInteractions
-from application.ports import NO_EVENTS, ArtifactStore, SeenIndex, ServiceEvents
+from application.ports import NO_EVENTS, ArtifactStore, FeatureSource, SeenIndex, ServiceEvents
 from application.training_pipeline import TrainingPolicy
 from domain.activation_policy import AutoActivate
 from domain.interaction import PositiveRule
@@ -78,3 +79,12 @@ def _cache(settings: Settings, events: ServiceEvents = NO_EVENTS) -> CoalescingC
         near = RedisNearCache(shared, listener, settings.near_cache_seconds, events=events)
         return CoalescingCache(near)
     return CoalescingCache(InProcessRecommendationCache(ttl_seconds=ttl, events=events))
+
+
+def _request_features(settings: Settings, features: FeatureSource) -> FeatureSource:
+    """With REC_SEEN_FROM=memory a miss reads features from memory too (refreshed with the catalogue)."""
+    return InMemoryFeatures(features) if settings.seen_from == "memory" else features
+
+
+def _features_refresh(features: FeatureSource) -> Callable[[], Awaitable[None]] | None:
+    return features.refresh if isinstance(features, InMemoryFeatures) else None

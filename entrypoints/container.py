@@ -48,8 +48,10 @@ from entrypoints.choices import (
     _artifacts,
     _cache,
     _candidate,
+    _features_refresh,
     _holder,
     _policy,
+    _request_features,
     _rule,
     _serving_index,
     _source_queries,
@@ -58,6 +60,7 @@ from entrypoints.choices import (
 from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.exposition import Observability
 from entrypoints.observability.lifecycle import ObservabilityLifecycle
+from entrypoints.observability.traced import traced, traced_engine
 from entrypoints.runtime import Jobs, ServiceRuntime, Serving
 from entrypoints.scheduler import DailyCron
 from entrypoints.settings import load_settings
@@ -96,7 +99,6 @@ class Container(containers.DeclarativeContainer):
     training_source = providers.Singleton(
         SourceWithHotEvents, source, hot_events, event_merger, settings.provided.hot_events_in_source
     )
-    hot_seen = providers.Singleton(HotSeen, hot_events)
     # Every user's seen titles in memory; recent additions kept as long as a cached list lives.
     seen_index = providers.Singleton(NumpySeenIndex, settings.provided.cache_ttl_seconds)
     serving_index = providers.Singleton(_serving_index, settings, seen_index)
@@ -106,7 +108,17 @@ class Container(containers.DeclarativeContainer):
         SqlAlchemyFeatureSource, source_engine, providers.Singleton(_source_queries, settings)
     )
 
-    activate_model = providers.Singleton(ActivateModel, registry, artifacts, engine, state)
+    # What a request uses, as the request-path use cases see it: in spans when tracing is on.
+    tracer = observability.provided.tracer
+    traced_source = providers.Singleton(traced, source, "source", tracer)
+    request_features = providers.Singleton(_request_features, settings, features)
+    traced_features = providers.Singleton(traced, request_features, "features", tracer)
+    traced_cache = providers.Singleton(traced, cache, "cache", tracer)
+    traced_hot_events = providers.Singleton(traced, hot_events, "hot_events", tracer)
+    serving_engine = providers.Singleton(traced_engine, engine, tracer)  # its scorers rank in spans
+    hot_seen = providers.Singleton(HotSeen, traced_hot_events)
+
+    activate_model = providers.Singleton(ActivateModel, registry, artifacts, serving_engine, state)
     refresh_catalogue = providers.Singleton(RefreshCatalogue, source, state)
     training_ports = providers.Singleton(
         TrainingPorts, training_source, engine, artifacts, registry, registry, clock, ids
@@ -161,17 +173,24 @@ class Container(containers.DeclarativeContainer):
     recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
     follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
     recommend_for_user = providers.Singleton(
-        RecommendForUser, state, source, cache, hot_seen, features, serving_index, events=events
+        RecommendForUser,
+        state,
+        traced_source,
+        traced_cache,
+        hot_seen,
+        traced_features,
+        serving_index,
+        events=events,
     )
-    relevant_titles = providers.Singleton(RelevantTitles, state, cache, features, events=events)
+    relevant_titles = providers.Singleton(RelevantTitles, state, traced_cache, traced_features, events=events)
     record_interaction = providers.Singleton(
         RecordInteraction,
         rule,
-        hot_events,
+        traced_hot_events,
         hot_seen,
         state,
-        features,
-        cache,
+        traced_features,
+        traced_cache,
         clock,
         serving_index,
         service_events=events,
@@ -220,6 +239,7 @@ class Container(containers.DeclarativeContainer):
             ),
             follow_source=providers.Callable(_tail, settings, follow_source_interactions.provider),
             tail_seconds=settings.provided.source_tail_seconds,
+            refresh_features=providers.Callable(_features_refresh, request_features),
             close=providers.List(
                 hot_events.provided.close,
                 admin_blacklist_store.provided.close,

@@ -51,6 +51,8 @@ class Serving:
     follow_source: FollowSourceInteractions | None = None
     """The seen index's tail (REC_SEEN_FROM=memory), else None."""
     tail_seconds: float = 2.0
+    refresh_features: Step | None = None
+    """Reads the source's features into memory (REC_SEEN_FROM=memory) with each catalogue refresh."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,11 @@ class ServiceRuntime:
             log.warning("source_unreachable_at_start", detail="queries not checked; serving goes on")
 
     async def _refresh_once(self) -> bool:
+        if self._s.refresh_features is not None:
+            try:
+                await self._s.refresh_features()
+            except RecommenderError as exc:
+                log.warning("features_refresh_failed", error=str(exc))
         try:
             await self._s.refresh_catalogue.execute()
             await self._s.add_new_titles.execute()  # titles newer than the model join its lists

@@ -6,7 +6,7 @@ Use cases import them from here; adapters subclass the Protocol they implement.
 from application.ports.admin_blacklist_store import AdminBlacklistStore
 from application.ports.artifact_store import ArtifactStore
 from application.ports.clock import Clock
-from application.ports.feature_source import FeatureSource
+from application.ports.feature_source import FeatureOwner, FeatureRows, FeatureSource
 from application.ports.health import ComponentHealth, HealthReport
 from application.ports.hot_event_store import HotEventStore
 from application.ports.id_generator import IdGenerator
@@ -41,6 +41,8 @@ __all__ = [
     "Clock",
     "ComponentHealth",
     "EpochCallback",
+    "FeatureOwner",
+    "FeatureRows",
     "FeatureSource",
     "ForwardCheck",
     "ForwardResult",

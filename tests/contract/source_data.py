@@ -3,6 +3,8 @@ database), or held by the in-memory fake."""
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -74,8 +76,8 @@ def memory_source(
     events: Iterable[Event] = (),
     blacklisted: Iterable[tuple[int, str | None]] = (),
     user_ids: Iterable[int] = (),
-    title_feature_rows: Iterable[tuple[int, str, float]] = (),
-    user_feature_rows: Iterable[tuple[int, str, float]] = (),
+    title_feature_rows: Iterable[tuple[int, str, float | None]] = (),
+    user_feature_rows: Iterable[tuple[int, str, float | None]] = (),
     rule: PositiveRule | None = None,
     popular_window_days: int = 30,
 ) -> InMemoryInteractionSource:
@@ -90,6 +92,25 @@ def memory_source(
         (source.user_feature_map, user_feature_rows),
     ):
         for owner, feature, weight in rows:
+            if weight is None or not math.isfinite(weight) or weight == 0:
+                continue  # counts for nothing, as the SQL source reads it
             named = maps.setdefault(owner, {})
             named[feature] = named.get(feature, 0.0) + weight
     return source
+
+
+TASTE_T0 = datetime(2026, 6, 1)
+
+
+def taste_events(n_users: int = 120, n_titles: int = 60, seed: int = 3) -> list[Event]:
+    """Users like the titles of their own group (id mod 4), and view one title of any group: enough
+    structure for a quick fit to rank a user's group first."""
+    rng = random.Random(seed)
+    events: list[Event] = []
+    for user in range(1, n_users + 1):
+        liked = [t for t in range(1, n_titles + 1) if t % 4 == user % 4]
+        for title in rng.sample(liked, 8):
+            stamp = TASTE_T0 + timedelta(hours=title)
+            events.append((user, title, "rating", float(rng.choice([4, 5])), stamp))
+        events.append((user, rng.randint(1, n_titles), "view", None, TASTE_T0))
+    return events

@@ -153,6 +153,8 @@ def test_prometheus_sees_traffic_and_the_trained_version(service: dict[str, int]
         Path(os.devnull),
         30,
     )
+    leader = 'sum(rec_trainer_leader{job="rest"})'  # a lone candidate holds the lease at once
+    wait_for(lambda: value_of(prometheus, leader) == 1, "the lone candidate leading", Path(os.devnull), 30)
     grpc_ok = 'sum(rec_grpc_requests_total{job="rest",method="GetUserRecommendations",code="OK"})'
     assert value_of(prometheus, grpc_ok) >= 5
 

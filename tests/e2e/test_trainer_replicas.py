@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -181,10 +182,30 @@ async def test_one_trainer_runs_what_any_replica_accepts_and_is_replaced_when_ki
         # SIGKILL the trainer: the other candidate takes over within the lease (+2 s) and ends the job
         killed_at = time.monotonic()
         trainer.kill()
+        during = datetime.now(UTC) + timedelta(seconds=0.5)  # due while no trainer is alive
+        outage = await client.post(
+            f"{follower.url}/admin/schedule-training", params={**SMALL, "scheduled_at": during.isoformat()}
+        )
+        assert outage.status_code == 201, outage.text
         successor = await until_one_leader(client, [other], LEASE_SECONDS + 2)
         assert successor is other and time.monotonic() - killed_at <= LEASE_SECONDS + 2
-        left = (await client.get(f"{follower.url}/admin/jobs/{long_id}")).json()
+        deadline = time.monotonic() + 10  # the new trainer ends it as it takes up its duties
+        while (left := (await client.get(f"{follower.url}/admin/jobs/{long_id}")).json())[
+            "status"
+        ] == "running":
+            assert time.monotonic() < deadline, left
+            await asyncio.sleep(0.1)
         assert left["status"] == "failed" and left["error"] == INTERRUPTED, left
+
+        # the job scheduled during the outage runs once, on the new trainer
+        outage_id = outage.json()["job_id"]
+        deadline = time.monotonic() + 240
+        while (await client.get(f"{follower.url}/admin/jobs/{outage_id}")).json()["status"] != "succeeded":
+            assert time.monotonic() < deadline, "the job scheduled during the outage did not run"
+            await asyncio.sleep(0.5)
+        scheduled_runs = {"trigger": "scheduled", "status": "succeeded"}
+        assert await metric(client, other, "rec_training_jobs_total", **scheduled_runs) == 1.0
+        assert await metric(client, other, "rec_training_running") == 0.0
 
         # the dead trainer's late write (its term's fence) is refused by the registry
         registry = SqlAlchemyModelRegistry(create_engine_for(mysql_db.url))
@@ -193,7 +214,7 @@ async def test_one_trainer_runs_what_any_replica_accepts_and_is_replaced_when_ki
             assert stored is not None and stored.runner is not None
             with pytest.raises(LeaseLostError):
                 await registry.set_active("never-trained", fence=stored.runner)
-            assert await registry.active_model_id() == job["model_id"]
+            assert await registry.active_model_id() != "never-trained"
         finally:
             await registry.close()
 

@@ -30,6 +30,7 @@ def test_defaults_follow_the_contract() -> None:
     assert (settings.http_port, settings.grpc_port) == (8000, 50051)
     assert settings.interaction_weights == {"rating": 1.0, "view": 0.5, "bookmark": 2.0}
     assert (settings.seen_from, settings.source_tail_seconds) == ("memory", 2.0)
+    assert settings.trainer_lease_seconds == 15.0
 
 
 @pytest.mark.parametrize(
@@ -49,6 +50,9 @@ def test_defaults_follow_the_contract() -> None:
         ("REC_SEEN_FROM", "disk"),
         ("REC_SOURCE_TAIL_SECONDS", "0"),
         ("REC_SOURCE_TAIL_SECONDS", "often"),
+        ("REC_TRAINER_LEASE_SECONDS", "1.9"),
+        ("REC_TRAINER_LEASE_SECONDS", "301"),
+        ("REC_TRAINER_LEASE_SECONDS", "long"),
     ],
 )
 def test_an_invalid_value_is_refused_naming_its_variable(

@@ -55,13 +55,13 @@ def cancel_startup_training(rest: str) -> None:
     """The lone trainer starts a first (long) training; the test trains its own small one instead."""
     for job in httpx.get(f"{rest}/admin/jobs", timeout=10).json()["jobs"]:
         if job["trigger"] == "startup" and job["status"] == "running":
-            httpx.delete(f"{rest}/admin/jobs/{job['job_id']}", timeout=60)  # stops after its epoch
             url = f"{rest}/admin/jobs/{job['job_id']}"
-            wait_for(
-                lambda: httpx.get(url, timeout=5).json()["status"] == "cancelled",
-                "cancelled",
-                Path(os.devnull),
-            )
+            httpx.delete(url, timeout=60)  # it stops after its epoch
+
+            def cancelled(url: str = url) -> bool:
+                return bool(httpx.get(url, timeout=5).json()["status"] == "cancelled")
+
+            wait_for(cancelled, "the startup training cancelled", Path(os.devnull))
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from litestar import Router, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import QueryParameter
 
+from entrypoints.http.documented_errors import errors
 from entrypoints.http.hot_routes import REQUIRED, HotRoute, Param
 
 
@@ -55,6 +56,7 @@ def litestar_handler(route: HotRoute, use_case: UseCase) -> HTTPRouteHandler:
         summary=route.summary,
         description=route.description,
         tags=list(route.tags),
+        responses=errors(*route.errors),
     )(handler)
 
 

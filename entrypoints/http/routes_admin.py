@@ -7,6 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.activate_model import ActivateModel
@@ -21,6 +22,7 @@ from domain.ids import MAX_ID
 from domain.training_job import JobTrigger
 from domain.tuning import DEFAULT_TIMEOUT_SECONDS, DEFAULT_TRIALS, MAX_TIMEOUT_SECONDS, MAX_TRIALS, TuneBudget
 from entrypoints.http.auth import admin_guard
+from entrypoints.http.documented_errors import ADMIN, JSON_BODY, errors
 from entrypoints.http.schemas import (
     Invalidated,
     JobAccepted,
@@ -34,7 +36,14 @@ from entrypoints.http.schemas import (
 )
 from entrypoints.http.train_options import TrainOptions, train_options
 
-TRAIN_RESPONSES = "200 with the finished job when wait=true; 202 with the running job when wait=false"
+TRAIN_RESPONSES = (
+    "200 with the finished job when wait=true; 202 with the running job when wait=false; "
+    "409 naming the running job (job_id) when a training is running"
+)
+TRAINED = {
+    200: ResponseSpec(JobBody, description="wait=true: the finished job", generate_examples=False),
+    202: ResponseSpec(JobAccepted, description="wait=false: the job, running", generate_examples=False),
+}
 
 
 async def _train(train: TrainModel, options: TrainOptions) -> Response[JobBody | JobAccepted]:
@@ -99,13 +108,24 @@ class AdminController(Controller):
     guards = [admin_guard]
     dependencies = {"options": Provide(train_options)}
 
-    @get("/train", summary="Train a model version", description=TRAIN_RESPONSES)
+    @get(
+        "/train",
+        summary="Train a model version",
+        description=TRAIN_RESPONSES,
+        responses=errors(*ADMIN, 409, 503, success=TRAINED),
+    )
     async def train_get(
         self, train_model: NamedDependency[TrainModel], options: NamedDependency[TrainOptions]
     ) -> Response[JobBody | JobAccepted]:
         return await _train(train_model, options)
 
-    @post("/train", summary="Train a model version", description=TRAIN_RESPONSES)
+    @post(
+        "/train",
+        status_code=200,
+        summary="Train a model version",
+        description=TRAIN_RESPONSES,
+        responses=errors(*ADMIN, *JSON_BODY, 409, 503, success=TRAINED),
+    )
     async def train_post(
         self,
         train_model: NamedDependency[TrainModel],
@@ -114,7 +134,13 @@ class AdminController(Controller):
     ) -> Response[JobBody | JobAccepted]:
         return await _train(train_model, options.merged_with(data))
 
-    @get("/schedule-training", status_code=201, summary="Schedule a training", description=SCHEDULE_DOC)
+    @get(
+        "/schedule-training",
+        status_code=201,
+        summary="Schedule a training",
+        description=SCHEDULE_DOC,
+        responses=errors(*ADMIN, 503),
+    )
     async def schedule_get(
         self,
         schedule_training: NamedDependency[ScheduleTraining],
@@ -124,7 +150,13 @@ class AdminController(Controller):
     ) -> ScheduledBody:
         return await _schedule(schedule_training, options, scheduled_at, zone)
 
-    @post("/schedule-training", status_code=201, summary="Schedule a training", description=SCHEDULE_DOC)
+    @post(
+        "/schedule-training",
+        status_code=201,
+        summary="Schedule a training",
+        description=SCHEDULE_DOC,
+        responses=errors(*ADMIN, *JSON_BODY, 503),
+    )
     async def schedule_post(
         self,
         schedule_training: NamedDependency[ScheduleTraining],
@@ -140,6 +172,7 @@ class AdminController(Controller):
         status_code=202,
         summary="Tune the hyperparameters, then train the best",
         description=TUNE_DOC,
+        responses=errors(*ADMIN, 409, 503),
     )
     async def tune(
         self,
@@ -151,35 +184,53 @@ class AdminController(Controller):
         job = await tune_model.submit(TuneCommand(TuneBudget(n_trials, timeout_seconds), activate))
         return JobAccepted(job.job_id, job.status.value)
 
-    @delete("/jobs/{job_id:str}", status_code=200, summary="Cancel a scheduled or running job")
+    @delete(
+        "/jobs/{job_id:str}",
+        status_code=200,
+        summary="Cancel a scheduled or running job",
+        description="404 unknown job; 409 when it has already finished",
+        responses=errors(*ADMIN, 404, 409, 503),
+    )
     async def cancel_job(self, cancel_job: NamedDependency[CancelJob], job_id: FromPath[str]) -> JobBody:
         return JobBody.of(await cancel_job.execute(job_id))
 
-    @get("/models", summary="Model versions, newest first")
+    @get("/models", summary="Model versions, newest first", responses=errors(*ADMIN, 503))
     async def models(self, model_queries: NamedDependency[ModelQueries]) -> ModelList:
         return ModelList([ModelVersionBody.of(view) for view in await model_queries.list()])
 
-    @get("/models/{model_id:str}", summary="One model version")
+    @get("/models/{model_id:str}", summary="One model version", responses=errors(*ADMIN, 404, 503))
     async def model(
         self, model_queries: NamedDependency[ModelQueries], model_id: FromPath[str]
     ) -> ModelVersionBody:
         return ModelVersionBody.of(await model_queries.get(model_id))
 
-    @post("/models/{model_id:str}/activate", status_code=200, summary="Serve this version from now on")
+    @post(
+        "/models/{model_id:str}/activate",
+        status_code=200,
+        summary="Serve this version from now on",
+        description="404 unknown version; 409 when its artifact is missing or fails its checksum, or it failed",
+        responses=errors(*ADMIN, 404, 409, 503),
+    )
     async def activate(
         self, activate_model: NamedDependency[ActivateModel], model_id: FromPath[str]
     ) -> ModelVersionBody:
         return ModelVersionBody.of(await activate_model.execute(model_id))
 
-    @get("/jobs", summary="Training jobs, newest first")
+    @get("/jobs", summary="Training jobs, newest first", responses=errors(*ADMIN, 503))
     async def jobs(self, job_queries: NamedDependency[JobQueries]) -> JobList:
         return JobList([JobBody.of(job) for job in await job_queries.list()])
 
-    @get("/jobs/{job_id:str}", summary="One training job")
+    @get("/jobs/{job_id:str}", summary="One training job", responses=errors(*ADMIN, 404, 503))
     async def job(self, job_queries: NamedDependency[JobQueries], job_id: FromPath[str]) -> JobBody:
         return JobBody.of(await job_queries.get(job_id))
 
-    @post("/cache/invalidate", status_code=200, summary="Drop cached lists: all, or one user's")
+    @post(
+        "/cache/invalidate",
+        status_code=200,
+        summary="Drop cached lists: all, or one user's",
+        description="503 when Redis is configured and does not answer (nothing was dropped)",
+        responses=errors(*ADMIN, 503),
+    )
     async def invalidate(
         self,
         invalidate_cache: NamedDependency[InvalidateCache],

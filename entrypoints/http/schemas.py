@@ -23,8 +23,16 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat()
 
 
+ErrorCode = Literal[
+    "invalid_argument", "unauthenticated", "forbidden", "not_found", "conflict", "unavailable", "internal"
+]
+
+
 class ErrorBody(msgspec.Struct, omit_defaults=True):
-    error: str
+    """Every error answer (CONTRACT.md 4.1): `job_id` names the running training of a 409,
+    `request_id` the log lines of a 500."""
+
+    error: ErrorCode
     detail: str
     job_id: str | None = None
     request_id: str | None = None

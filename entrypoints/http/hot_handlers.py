@@ -18,6 +18,7 @@ from litestar.params import QueryParameter
 
 from entrypoints.http.documented_errors import errors
 from entrypoints.http.hot_routes import REQUIRED, HotRoute, Param
+from entrypoints.http.schemas import exact_bounds
 
 
 class UseCase(Protocol):
@@ -29,7 +30,8 @@ BoundRoutes = Sequence[tuple[HotRoute, UseCase]]
 
 
 def _parameter(param: Param) -> inspect.Parameter:
-    query = QueryParameter(ge=param.ge, le=param.le, description=param.description)
+    bounds = exact_bounds(param.ge, param.le)
+    query = QueryParameter(ge=param.ge, le=param.le, description=param.description, schema_extra=bounds)
     annotation = Annotated[param.kind, query]  # type: ignore[name-defined]  # built at run time
     default = inspect.Parameter.empty if param.default is REQUIRED else param.default
     return inspect.Parameter(

@@ -32,6 +32,7 @@ from entrypoints.http.schemas import (
     ModelVersionBody,
     ScheduledBody,
     TrainBody,
+    exact_bounds,
     iso,
 )
 from entrypoints.http.train_options import TrainOptions, train_options
@@ -93,11 +94,19 @@ TUNE_DOC = (
     "trial trained on all data and registered with the search history in its metrics (tune_*). "
     "Activates like a manual training (activate, default true). Another training running: 409."
 )
-Trials = Annotated[int, QueryParameter(ge=1, le=MAX_TRIALS, description=f"default {DEFAULT_TRIALS}")]
+Trials = Annotated[
+    int,
+    QueryParameter(
+        ge=1, le=MAX_TRIALS, description=f"default {DEFAULT_TRIALS}", schema_extra=exact_bounds(1, MAX_TRIALS)
+    ),
+]
 Timeout = Annotated[
     int,
     QueryParameter(
-        ge=1, le=MAX_TIMEOUT_SECONDS, description=f"search time limit; default {DEFAULT_TIMEOUT_SECONDS}"
+        ge=1,
+        le=MAX_TIMEOUT_SECONDS,
+        description=f"search time limit; default {DEFAULT_TIMEOUT_SECONDS}",
+        schema_extra=exact_bounds(1, MAX_TIMEOUT_SECONDS),
     ),
 ]
 
@@ -234,7 +243,10 @@ class AdminController(Controller):
     async def invalidate(
         self,
         invalidate_cache: NamedDependency[InvalidateCache],
-        user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        user_id: Annotated[
+            int | None,
+            QueryParameter(ge=1, le=MAX_ID, description="one user's lists", schema_extra=exact_bounds(1, MAX_ID)),
+        ] = None,
     ) -> Invalidated:
         await invalidate_cache.execute(user_id)
         return Invalidated("all" if user_id is None else {"user_id": user_id})

@@ -206,6 +206,12 @@ def documented_bounds(name: str) -> dict[str, float]:
     return {key: value for key, value in documented.items() if value is not None}
 
 
+def exact_bounds(ge: int | None, le: int | None) -> dict[str, int]:
+    """Integer bounds as OpenAPI attributes, written exactly: Litestar's own are floats, and
+    float(2**63 - 1) is 2**63, one past the largest id."""
+    return {k: v for k, v in {"minimum": ge, "maximum": le}.items() if v is not None}
+
+
 def _bounded(name: str) -> msgspec.Meta:
     """The domain's range of a training parameter (`TRAIN_BOUNDS`), checked and documented."""
     bound = TRAIN_BOUNDS[name]

@@ -79,8 +79,8 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
 
-def row(number: int, window: Window, pid: int, trainings: int) -> str:
-    valid = [ms for kind, values in window.latencies_ms.items() for ms in values if kind != "hostile"]
+def row(number: int | str, window: Window, pid: int, trainings: int) -> str:
+    valid = [ms for values in window.latencies_ms.values() for ms in values]
     return (
         f"| {number} | {window.requests:,} | {window.server_errors} | {window.wrong_answers} | "
         f"{pct(valid, 50):.1f} | {pct(valid, 99):.1f} | {rss_mib(pid):.0f} | {open_fds(pid)} | {trainings} |"
@@ -90,8 +90,10 @@ def row(number: int, window: Window, pid: int, trainings: int) -> str:
 async def train_and_activate(base: str) -> str:
     """One training (not activated by itself), then its activation through the admin route."""
     async with httpx.AsyncClient(base_url=base, timeout=600) as client:
-        job = (await client.post("/admin/train", params={"wait": "false", "epochs": 10, "activate": "false"})).json()
-        while (state := (await client.get(f"/admin/jobs/{job['job_id']}")).json())["status"] == "running":
+        job = (
+            await client.post("/admin/train", params={"wait": "false", "epochs": 10, "activate": "false"})
+        ).json()
+        while (state := (await client.get(f"/admin/jobs/{job['job_id']}")).json())["status"] == "running":  # noqa: ASYNC110 - polling the admin API is the point
             await asyncio.sleep(1)
         if state["status"] != "succeeded":
             return f"training {state['status']}: {state.get('error')}"
@@ -104,6 +106,7 @@ async def soak(args: argparse.Namespace, base: str, grpc_target: str, pid: int) 
     rows = ["| window | requests | 5xx | hostile accepted | p50 ms | p99 ms | RSS MiB | fds | trainings |"]
     rows.append("|---|---|---|---|---|---|---|---|---|")
     trainings: list[str] = []
+    rss: list[float] = []  # at the end of each full window
 
     async def trainer() -> None:
         while True:
@@ -115,6 +118,7 @@ async def soak(args: argparse.Namespace, base: str, grpc_target: str, pid: int) 
         while True:
             await asyncio.sleep(args.window)
             rows.append(row(len(windows), windows[-1], pid, len(trainings)))
+            rss.append(rss_mib(pid))
             say(f"soak: {rows[-1]}")
             windows.append(Window(time.monotonic()))
 
@@ -125,9 +129,13 @@ async def soak(args: argparse.Namespace, base: str, grpc_target: str, pid: int) 
         for task in background:
             task.cancel()
     if windows[-1].requests:
-        rows.append(row(len(windows), windows[-1], pid, len(trainings)) + " (partial)")
+        rows.append(row(f"{len(windows)} (partial)", windows[-1], pid, len(trainings)))
     total = sum(w.requests for w in windows)
-    rows.append(f"\n{total:,} requests; {sum(w.server_errors for w in windows)} server errors; trainings: {trainings}")
+    errors = sum(w.server_errors for w in windows)
+    rows.append(f"\n{total:,} requests; {errors} server errors; trainings: {trainings}")
+    rows.append(
+        f"RSS after the first window {rss[0]:.0f} MiB, at the end {rss_mib(pid):.0f} MiB" if rss else ""
+    )
     return rows
 
 

@@ -74,9 +74,21 @@ def hostile_rest(rng: random.Random) -> RestRequest:
         lambda: ("hostile", "GET", "/titles/relevant?title_id=0&k=500", {}, None),
         lambda: ("hostile", "GET", "/rec/hot/interact?user_id=1&title_id=2&int_type=nope", {}, None),
         lambda: ("hostile", "POST", "/rec/hot/interact", {"content-type": "application/json"}, b"[" * 50_000),
-        lambda: ("hostile", "POST", "/rec/hot/interact", {"content-type": "application/json"}, b"{" + b" " * MIB),
+        lambda: (
+            "hostile",
+            "POST",
+            "/rec/hot/interact",
+            {"content-type": "application/json"},
+            b"{" + b" " * MIB,
+        ),
         lambda: ("hostile", "GET", "/health", {f"x-filler-{n}": "f" * 700 for n in range(99)}, None),
-        lambda: ("hostile", "GET", "/admin/schedule-training?scheduled_at=9999-12-31T23:59:59-12:00", {}, None),
+        lambda: (
+            "hostile",
+            "GET",
+            "/admin/schedule-training?scheduled_at=9999-12-31T23:59:59-12:00",
+            {},
+            None,
+        ),
     ]
     return rng.choice(choices)()
 
@@ -102,14 +114,20 @@ def grpc_call(stub: pb_grpc.RecommenderStub, rng: random.Random) -> tuple[str, b
     """kind, valid, the pending call."""
     roll = rng.random()
     if roll < 0.1:  # hostile: a list size past 200
-        return "hostile_grpc", False, stub.GetUserRecommendations(pb.UserRequest(user_id=1, k=500), timeout=10)
+        return (
+            "hostile_grpc",
+            False,
+            stub.GetUserRecommendations(pb.UserRequest(user_id=1, k=500), timeout=10),
+        )
     if roll < 0.6:
         request = pb.UserRequest(user_id=rng.randint(1, USERS))
         return "grpc_user", True, stub.GetUserRecommendations(request, timeout=10)
     if roll < 0.85:
         request_t = pb.TitleRequest(title_id=rng.randint(1, TITLES))
         return "grpc_relevant", True, stub.GetTitleRelevant(request_t, timeout=10)
-    event = pb.InteractionRequest(user_id=rng.randint(1, USERS), title_id=rng.randint(1, TITLES), int_type="view")
+    event = pb.InteractionRequest(
+        user_id=rng.randint(1, USERS), title_id=rng.randint(1, TITLES), int_type="view"
+    )
     return "grpc_hot", True, stub.RecordInteraction(event, timeout=10)
 
 
@@ -130,7 +148,12 @@ async def grpc_worker(
 
 
 async def drive(
-    base_url: str, grpc_target: str, seconds: float, rest: int, grpc_calls: int, hostile_share: float,
+    base_url: str,
+    grpc_target: str,
+    seconds: float,
+    rest: int,
+    grpc_calls: int,
+    hostile_share: float,
     window: Callable[[], Window],
 ) -> None:
     """`rest` REST connections and `grpc_calls` gRPC calls in flight until `seconds` have passed."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post
@@ -17,12 +17,11 @@ from application.model_views import JobQueries, ModelQueries
 from application.schedule_training import ScheduleTraining
 from application.train_model import TrainModel
 from application.tune_model import TuneCommand, TuneModel
-from domain.errors import InvalidArgumentError
 from domain.ids import MAX_ID
-from domain.training_job import JobTrigger
 from domain.tuning import DEFAULT_TIMEOUT_SECONDS, DEFAULT_TRIALS, MAX_TIMEOUT_SECONDS, MAX_TRIALS, TuneBudget
 from entrypoints.http.auth import admin_guard
 from entrypoints.http.documented_errors import ADMIN, JSON_BODY, errors
+from entrypoints.http.scheduling import SCHEDULE_DOC, When, schedule
 from entrypoints.http.schemas import (
     Invalidated,
     JobAccepted,
@@ -33,7 +32,6 @@ from entrypoints.http.schemas import (
     ScheduledBody,
     TrainBody,
     exact_bounds,
-    iso,
 )
 from entrypoints.http.train_options import TrainOptions, train_options
 
@@ -53,39 +51,6 @@ async def _train(train: TrainModel, options: TrainOptions) -> Response[JobBody |
         return Response(JobBody.of(await train.execute(command)), status_code=200)
     job = await train.submit(command)
     return Response(JobAccepted(job.job_id, job.status.value), status_code=202)
-
-
-SCHEDULE_DOC = (
-    "201 with the scheduled job. A naive scheduled_at is read in REC_TIMEZONE; past or unparsable: 400. "
-    "Scheduled jobs follow REC_AUTO_ACTIVATE unless activate is given."
-)
-When = Annotated[str, QueryParameter(description="ISO 8601 time, e.g. 2026-11-28T03:00:00+00:00")]
-
-
-def parse_scheduled_at(value: str, zone: tzinfo) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidArgumentError(
-            f"scheduled_at must be an ISO 8601 time such as 2026-11-28T03:00:00+00:00, got {value!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # the calendar's ends: 9999-12-31T23:59:59-12:00 is past year 9999 in UTC
-        raise InvalidArgumentError(
-            f"scheduled_at is outside the years 1..9999 in UTC, got {value!r}"
-        ) from None
-
-
-async def _schedule(
-    schedule: ScheduleTraining, options: TrainOptions, when: str, zone: tzinfo
-) -> ScheduledBody:
-    run_at = parse_scheduled_at(when, zone)
-    command, _ = options.command(JobTrigger.SCHEDULED)
-    job = await schedule.execute(command, run_at)
-    return ScheduledBody(job.job_id, iso(job.scheduled_at) or "", job.status.value)
 
 
 TUNE_DOC = (
@@ -157,7 +122,7 @@ class AdminController(Controller):
         zone: NamedDependency[tzinfo],
         scheduled_at: When,
     ) -> ScheduledBody:
-        return await _schedule(schedule_training, options, scheduled_at, zone)
+        return await schedule(schedule_training, options, scheduled_at, zone)
 
     @post(
         "/schedule-training",
@@ -174,7 +139,7 @@ class AdminController(Controller):
         scheduled_at: When,
         data: JSONBody[TrainBody | None] = None,
     ) -> ScheduledBody:
-        return await _schedule(schedule_training, options.merged_with(data), scheduled_at, zone)
+        return await schedule(schedule_training, options.merged_with(data), scheduled_at, zone)
 
     @post(
         "/tune",
@@ -217,7 +182,7 @@ class AdminController(Controller):
         "/models/{model_id:str}/activate",
         status_code=200,
         summary="Serve this version from now on",
-        description="404 unknown version; 409 when its artifact is missing or fails its checksum, or it failed",
+        description="404 unknown version; 409 when it failed or its artifact is missing or corrupt",
         responses=errors(*ADMIN, 404, 409, 503),
     )
     async def activate(
@@ -245,7 +210,9 @@ class AdminController(Controller):
         invalidate_cache: NamedDependency[InvalidateCache],
         user_id: Annotated[
             int | None,
-            QueryParameter(ge=1, le=MAX_ID, description="one user's lists", schema_extra=exact_bounds(1, MAX_ID)),
+            QueryParameter(
+                ge=1, le=MAX_ID, description="one user's lists", schema_extra=exact_bounds(1, MAX_ID)
+            ),
         ] = None,
     ) -> Invalidated:
         await invalidate_cache.execute(user_id)

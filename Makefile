@@ -62,7 +62,7 @@ protos: install  ## regenerate the committed gRPC modules from protos/*.proto (r
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I. --python_out=. \
 		--grpc_python_out=. --mypy_out=. --mypy_grpc_out=. protos/*.proto
 
-.PHONY: bench-quality bench-serve bench-serve-steps bench-train bench-train-10m bench-training-latency bench-seen-index
+.PHONY: bench-quality bench-serve bench-serve-steps bench-train bench-train-10m bench-training-latency bench-seen-index bench-soak
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
@@ -87,6 +87,11 @@ bench-train-10m: install  ## the same at 10M interactions (database rec_bench_10
 
 bench-seen-index: install  ## the in-memory seen index at 1M and 10M synthetic pairs: build, bytes per pair, lookups
 	$(BIN)/python -m bench.seen_index
+
+SOAK_SECONDS ?= 1800
+SOAK_WINDOW ?= 300
+bench-soak: install  ## mixed valid + hostile REST/gRPC load on MariaDB + Redis, a training every 5 min: 5xx, RSS, p99 per window
+	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS) --window $(SOAK_WINDOW) --train-every $(SOAK_WINDOW)
 
 bench-training-latency: install  ## p50/p99 of recommendations with and without a training in the process
 	$(BIN)/python -m bench.latency_during_training

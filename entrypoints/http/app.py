@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from entrypoints.container import Container
+from entrypoints.http.documented_errors import MAX_BODY_BYTES
 from entrypoints.http.errors import handle_exception
 from entrypoints.http.fast_path import with_fast_path
 from entrypoints.http.hot_handlers import BoundRoutes, hot_router
@@ -95,6 +96,7 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
         dependencies=dependencies,
         exception_handlers={Exception: handle_exception},
         lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="LightFM recommendation service",
             version="0.1.0",

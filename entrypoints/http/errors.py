@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from domain.errors import (
     ConflictError,
@@ -18,12 +19,13 @@ from domain.errors import (
     UnavailableError,
     brief,
 )
-from entrypoints.http.schemas import ErrorBody
+from entrypoints.http.documented_errors import MAX_BODY_BYTES
+from entrypoints.http.schemas import ErrorBody, ErrorCode
 from entrypoints.request_ids import current_request_id
 
 log = structlog.get_logger(__name__)
 
-ERROR_TABLE: tuple[tuple[type[Exception], int, str], ...] = (
+ERROR_TABLE: tuple[tuple[type[Exception], int, ErrorCode], ...] = (
     (InvalidArgumentError, 400, "invalid_argument"),
     (UnauthenticatedError, 401, "unauthenticated"),
     (ForbiddenError, 403, "forbidden"),
@@ -31,7 +33,7 @@ ERROR_TABLE: tuple[tuple[type[Exception], int, str], ...] = (
     (ConflictError, 409, "conflict"),
     (UnavailableError, 503, "unavailable"),
 )
-HTTP_CODES = {
+HTTP_CODES: dict[int, ErrorCode] = {
     400: "invalid_argument",
     401: "unauthenticated",
     403: "forbidden",
@@ -40,6 +42,7 @@ HTTP_CODES = {
     409: "conflict",
     413: "invalid_argument",
     415: "invalid_argument",
+    431: "invalid_argument",
     503: "unavailable",
 }
 
@@ -70,6 +73,8 @@ def error_answer(exc: Exception, path: str) -> tuple[int, ErrorBody]:
             return status, ErrorBody(code, brief(str(exc)))
     if isinstance(exc, ValidationException):
         return 400, ErrorBody("invalid_argument", brief(_validation_detail(exc)))
+    if isinstance(exc, RequestEntityTooLarge):
+        return 413, ErrorBody("invalid_argument", f"the request body may hold at most {MAX_BODY_BYTES} bytes")
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         code = HTTP_CODES.get(exc.status_code, "invalid_argument")
         return exc.status_code, ErrorBody(code, brief(exc.detail))

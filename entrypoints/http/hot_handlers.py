@@ -16,7 +16,9 @@ from litestar import Router, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import QueryParameter
 
+from entrypoints.http.documented_errors import errors
 from entrypoints.http.hot_routes import REQUIRED, HotRoute, Param
+from entrypoints.http.schemas import exact_bounds
 
 
 class UseCase(Protocol):
@@ -28,7 +30,8 @@ BoundRoutes = Sequence[tuple[HotRoute, UseCase]]
 
 
 def _parameter(param: Param) -> inspect.Parameter:
-    query = QueryParameter(ge=param.ge, le=param.le, description=param.description)
+    bounds = exact_bounds(param.ge, param.le)
+    query = QueryParameter(ge=param.ge, le=param.le, description=param.description, schema_extra=bounds)
     annotation = Annotated[param.kind, query]  # type: ignore[name-defined]  # built at run time
     default = inspect.Parameter.empty if param.default is REQUIRED else param.default
     return inspect.Parameter(
@@ -55,6 +58,7 @@ def litestar_handler(route: HotRoute, use_case: UseCase) -> HTTPRouteHandler:
         summary=route.summary,
         description=route.description,
         tags=list(route.tags),
+        responses=errors(*route.errors),
     )(handler)
 
 

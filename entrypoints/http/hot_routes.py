@@ -63,6 +63,7 @@ class HotRoute:
     tags: tuple[str, ...]
     status: int = 200
     description: str | None = None
+    errors: tuple[int, ...] = (503,)  # beyond every route's (documented_errors.EVERY_ROUTE)
 
 
 def _plain_int(high: int) -> Callable[[str], int | None]:
@@ -138,6 +139,8 @@ RELEVANT = HotRoute(
     body=RelevantTitlesBody.of,
     summary="Titles similar to a title",
     tags=("recommendations",),
+    description="404 for a title absent from the source catalogue",
+    errors=(404, 503),
 )
 HOT_INTERACTION = HotRoute(
     name="interact_get",

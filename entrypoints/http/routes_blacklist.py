@@ -13,6 +13,7 @@ from application.blacklist_admin import BlacklistAdmin
 from domain.blacklist import BlacklistEntry
 from domain.ids import MAX_ID, parse_id
 from entrypoints.http.auth import admin_guard
+from entrypoints.http.documented_errors import ADMIN, JSON_BODY, errors
 
 # Read as text and parsed by the domain's id rule: Litestar's `int` path converter takes any
 # script's digits (`١٢` is 12) and answers 404 for a number past int()'s digit limit.
@@ -47,7 +48,11 @@ class BlacklistController(Controller):
     tags = ["admin"]
     guards = [admin_guard]
 
-    @get("/", summary="Blacklisted titles: the admin list and the source's table")
+    @get(
+        "/",
+        summary="Blacklisted titles: the admin list and the source's table",
+        responses=errors(*ADMIN),
+    )
     async def list_titles(self, blacklist_admin: NamedDependency[BlacklistAdmin]) -> BlacklistBody:
         return BlacklistBody([BlacklistEntryBody.of(e) for e in blacklist_admin.entries()])
 
@@ -55,6 +60,7 @@ class BlacklistController(Controller):
         "/{title_id:str}",
         status_code=200,
         summary="Blacklist a title (admin list); takes effect on the very next answer",
+        responses=errors(*ADMIN, *JSON_BODY, 503),
     )
     async def add_title(
         self,
@@ -70,6 +76,7 @@ class BlacklistController(Controller):
         status_code=200,
         summary="Remove a title from the admin list",
         description="404 when the admin list does not hold it (the source's table is not edited here)",
+        responses=errors(*ADMIN, 404, 503),
     )
     async def remove_title(
         self, blacklist_admin: NamedDependency[BlacklistAdmin], title_id: TitlePath

@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from application.record_interaction import RecordInteraction
+from entrypoints.http.documented_errors import JSON_BODY, errors
 from entrypoints.http.hot_routes import HOT_INTERACTION, REQUIRED, Accepted
 
 HotInteraction: type[msgspec.Struct] = msgspec.defstruct(
@@ -33,6 +34,7 @@ HotInteraction: type[msgspec.Struct] = msgspec.defstruct(
     summary=f"{HOT_INTERACTION.summary} (JSON body)",
     description=HOT_INTERACTION.description,
     tags=list(HOT_INTERACTION.tags),
+    responses=errors(*JSON_BODY, *HOT_INTERACTION.errors),
 )
 async def interact_post(
     record_interaction: NamedDependency[RecordInteraction],

@@ -23,8 +23,16 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat()
 
 
+ErrorCode = Literal[
+    "invalid_argument", "unauthenticated", "forbidden", "not_found", "conflict", "unavailable", "internal"
+]
+
+
 class ErrorBody(msgspec.Struct, omit_defaults=True):
-    error: str
+    """Every error answer (CONTRACT.md 4.1): `job_id` names the running training of a 409,
+    `request_id` the log lines of a 500."""
+
+    error: ErrorCode
     detail: str
     job_id: str | None = None
     request_id: str | None = None
@@ -196,6 +204,12 @@ def documented_bounds(name: str) -> dict[str, float]:
     bound = TRAIN_BOUNDS[name]
     documented = {"minimum": bound.ge, "exclusive_minimum": bound.gt, "maximum": bound.le}
     return {key: value for key, value in documented.items() if value is not None}
+
+
+def exact_bounds(ge: int | None, le: int | None) -> dict[str, int]:
+    """Integer bounds as OpenAPI attributes, written exactly: Litestar's own are floats, and
+    float(2**63 - 1) is 2**63, one past the largest id."""
+    return {k: v for k, v in {"minimum": ge, "maximum": le}.items() if v is not None}
 
 
 def _bounded(name: str) -> msgspec.Meta:

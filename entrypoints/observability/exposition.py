@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from application.check_health import CheckHealth
 from application.ports import NO_EVENTS, ServiceEvents
 from application.serving_state import ServingState
+from entrypoints.http.documented_errors import errors
 from entrypoints.observability.metrics import MetricsEvents, ServiceMetrics
 from entrypoints.observability.state_collector import HealthSnapshot, StateCollector
 from entrypoints.observability.tracing import TrainingSpans, build_tracer_provider, tracer_of
@@ -61,6 +62,7 @@ def metrics_route(observability: Observability) -> HTTPRouteHandler:
         summary="Prometheus metrics (text exposition)",
         tags=["health"],
         media_type=CONTENT_TYPE_LATEST,
+        responses=errors(),
     )
     async def metrics() -> Response[bytes]:
         return Response(await observability.render(), media_type=CONTENT_TYPE_LATEST)

@@ -120,6 +120,7 @@ async def test_not_ready_before_anything_is_loaded(tmp_path) -> None:  # type: i
     async with client_for(built.container) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 503
+    assert response.json()["error"] == "unavailable" and response.json()["detail"]  # the error body
 
 
 @pytest.mark.parametrize(

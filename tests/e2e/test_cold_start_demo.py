@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.seen_index.features import InMemoryFeatures
 from entrypoints.container import Container
 from tests.e2e.conftest import trained_stack
 from tools.demo_data import generate_demo_source
@@ -98,7 +99,12 @@ async def test_a_title_unknown_to_the_model_is_related_by_its_features(
         horror = {
             row[0] for row in db.execute("SELECT title_id FROM title_features WHERE feature = 'genre:horror'")
         }
-    await container.refresh_catalogue().execute()  # the catalogue now lists both; the model does not
+    # What the runtime's refresh does: the features held in memory, then the catalogue (now listing
+    # both titles; the model knows neither).
+    held = container.request_features()
+    if isinstance(held, InMemoryFeatures):  # REC_SEEN_FROM=memory
+        await held.refresh()
+    await container.refresh_catalogue().execute()
     related = await api.get("/titles/relevant", params={"title_id": NEW_TITLE, "k": 10})
     assert related.status_code == 200, related.text
     ids = related.json()["item_ids"]

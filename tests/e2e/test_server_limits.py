@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from entrypoints.http.documented_errors import MAX_BODY_BYTES
 from entrypoints.http.head_limits import (
     MAX_HEAD_BYTES,
     MAX_HEADER_LINE_BYTES,
@@ -90,15 +91,44 @@ async def test_a_head_within_the_limits_is_served(server: Running) -> None:
     assert json.loads(body)["status"] in {"ok", "degraded"}
 
 
+HOT_POST = b"POST /rec/hot/interact HTTP/1.1\r\nHost: service\r\nConnection: close\r\n"
+HOT_POST += b"Content-Type: application/json\r\n"
+
+
+def padded_event(size: int) -> bytes:
+    """A valid hot event padded with JSON whitespace to exactly `size` bytes."""
+    event = json.dumps({"user_id": 7, "title_id": 3, "int_type": "view"}).encode()
+    return event + b" " * (size - len(event))
+
+
+@pytest.mark.parametrize("size", [MAX_BODY_BYTES + 1, 11_000_000])
 @pytest.mark.asyncio(loop_scope="module")
-async def test_an_oversized_body_is_413_with_the_error_body(server: Running) -> None:
-    size = 11_000_000  # past Litestar's request_max_body_size (10 MB)
-    head = b"POST /rec/hot/interact HTTP/1.1\r\nHost: service\r\nConnection: close\r\n"
-    head += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % size
-    # The head announces the size; the server must refuse on it, without waiting for 11 MB.
+async def test_a_body_past_one_mebibyte_is_413_with_the_error_body(server: Running, size: int) -> None:
+    head = HOT_POST + b"Content-Length: %d\r\n\r\n" % size
+    # The head announces the size; the server must refuse on it, without waiting for the body.
     status, _, body = await raw_exchange(server.http_port, head + b" " * 65536)
     assert status == 413
     assert_error_body(body)
+    assert str(MAX_BODY_BYTES) in json.loads(body)["detail"]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_chunked_body_past_one_mebibyte_is_413(server: Running) -> None:
+    chunk = b" " * 65536
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(MAX_BODY_BYTES // len(chunk) + 2))
+    request = HOT_POST + b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+    status, _, body = await raw_exchange(server.http_port, request)
+    assert status == 413
+    assert_error_body(body)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_body_of_exactly_one_mebibyte_is_read(server: Running) -> None:
+    body = padded_event(MAX_BODY_BYTES)
+    request = HOT_POST + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    status, _, answer = await raw_exchange(server.http_port, request)
+    assert status == 202, answer
+    assert json.loads(answer) == {"accepted": True}
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ def service_env(data_dir: Path, http_port: int, grpc_port: int) -> dict[str, str
         "REC_REGISTRY_URL": f"mysql+asyncmy://root@127.0.0.1/{REGISTRY_DB}",
         "REC_REDIS_URL": REDIS_URL,
         "REC_DATA_DIR": str(data_dir),
-        "REC_TRAIN_CRON": "off",
+        "REC_TRAIN_CRON": "0 3 * * *",  # a trainer candidate: the lone process runs the soak's trainings
         "REC_HTTP_HOST": "127.0.0.1",
         "REC_HTTP_PORT": str(http_port),
         "REC_GRPC_PORT": str(grpc_port),

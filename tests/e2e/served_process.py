@@ -60,8 +60,11 @@ class Running:
 
 
 @asynccontextmanager
-async def served(server: str, data_dir: Path) -> AsyncIterator[Running]:
-    """Start `server` (one of SERVERS), configured only by REC_* variables; wait until it answers."""
+async def served(
+    server: str, data_dir: Path, env_extra: dict[str, str] | None = None
+) -> AsyncIterator[Running]:
+    """Start `server` (one of SERVERS), configured only by REC_* variables (no trainer candidate
+    unless `env_extra` sets REC_TRAIN_CRON); wait until it answers."""
     http_port, grpc_port = free_port(), free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("REC_")}
     env.update(
@@ -72,6 +75,7 @@ async def served(server: str, data_dir: Path) -> AsyncIterator[Running]:
         REC_GRPC_PORT=str(grpc_port),
         REC_LOG_FORMAT="json",
     )
+    env.update(env_extra or {})
     log = data_dir / f"{server}-{http_port}.log"
     with log.open("wb") as sink:  # a file, not a pipe: a full pipe would block the server
         if server == "serve":

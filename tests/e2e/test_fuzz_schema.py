@@ -65,7 +65,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data_dir: Path = tmp_path_factory.mktemp("fuzz")
     tiny_source(f"sqlite+aiosqlite:///{data_dir / 'demo_source.db'}")
     with asyncio.Runner() as runner:
-        context = served("serve", data_dir)
+        context = served("serve", data_dir, {"REC_TRAIN_CRON": "0 3 * * *"})  # the trainer (section 10)
         running = runner.run(context.__aenter__())
         try:
             yield running

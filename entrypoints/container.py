@@ -9,9 +9,13 @@ from dependency_injector import containers, providers
 from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
 from adapters.cache.coalescing_cache import CoalescingCache
 from adapters.cache.in_process_cache import InProcessRecommendationCache
-from adapters.cache.redis_cache import RedisRecommendationCache, invalidation_listener
+from adapters.cache.redis_broadcast import RedisBroadcast
+from adapters.cache.redis_cache import RedisRecommendationCache
+from adapters.cache.redis_channel import RedisChannel
+from adapters.cache.redis_connect import channel_listener
 from adapters.cache.redis_near_cache import RedisNearCache
 from adapters.lightfm_engine import LightFMEngine
+from adapters.lightfm_engine.tuning.study import StudyStore
 from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
@@ -21,7 +25,7 @@ from adapters.source.hot_event_merger import SourceTablesEventMerger
 from adapters.source.queries import load_query_file
 from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
 from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
-from adapters.sql.engines import create_engine_for, create_source_engine
+from adapters.sql.engines import create_engine_for, create_source_engine, sync_url
 from adapters.system.clock import RandomIdGenerator, SystemClock
 from application.activate_model import ActivateModel
 from application.add_new_titles import AddNewTitles
@@ -29,13 +33,23 @@ from application.blacklist_admin import BlacklistAdmin
 from application.cancel_job import CancelJob
 from application.check_health import CheckHealth
 from application.follow_active_model import FollowActiveModel
+from application.follow_replicas import FollowReplicas
 from application.follow_source_interactions import FollowSourceInteractions
+from application.hot_effects import HotEventEffects
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
+from application.join_tuning import JoinTuning
 from application.job_runner import JobRunner
 from application.model_views import JobQueries, ModelQueries
-from application.ports import NO_EVENTS, ArtifactStore, SeenIndex, ServiceEvents
+from application.ports import (
+    NO_BROADCAST,
+    NO_EVENTS,
+    ArtifactStore,
+    ReplicaBroadcast,
+    SeenIndex,
+    ServiceEvents,
+)
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
@@ -99,17 +113,33 @@ def _serving_index(settings: Settings, index: SeenIndex) -> SeenIndex | None:
     return index if settings.seen_from == "memory" else None
 
 
-def _cache(settings: Settings, events: ServiceEvents = NO_EVENTS) -> CoalescingCache:
+def _channel(settings: Settings) -> RedisChannel | None:
+    """The one subscription of this process to its replicas' Redis channel (none without Redis)."""
+    return RedisChannel(channel_listener(settings.redis_url)) if settings.redis_url else None
+
+
+def _cache(
+    settings: Settings, events: ServiceEvents = NO_EVENTS, channel: RedisChannel | None = None
+) -> CoalescingCache:
     """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
     ttl = settings.cache_ttl_seconds
     if settings.redis_url:
         shared = RedisRecommendationCache.from_url(settings.redis_url, ttl, events=events)
         if settings.near_cache_seconds <= 0:
             return CoalescingCache(shared)
-        listener = invalidation_listener(settings.redis_url)
-        near = RedisNearCache(shared, listener, settings.near_cache_seconds, events=events)
+        listening = channel or channel_listener(settings.redis_url)
+        near = RedisNearCache(shared, listening, settings.near_cache_seconds, events=events)
         return CoalescingCache(near)
     return CoalescingCache(InProcessRecommendationCache(ttl_seconds=ttl, events=events))
+
+
+def _broadcast(
+    settings: Settings, channel: RedisChannel | None, events: ServiceEvents = NO_EVENTS
+) -> ReplicaBroadcast:
+    """Announcements on the replicas' Redis channel; without Redis the registry poll alone."""
+    if settings.redis_url is None or channel is None:
+        return NO_BROADCAST
+    return RedisBroadcast.from_url(settings.redis_url, channel, events)
 
 
 class Container(containers.DeclarativeContainer):
@@ -135,7 +165,9 @@ class Container(containers.DeclarativeContainer):
     registry = providers.Singleton(SqlAlchemyModelRegistry, registry_engine)
     artifacts = providers.Singleton(_artifacts, settings)
     engine = providers.Singleton(LightFMEngine, rule=rule, threads=settings.provided.train_threads)
-    cache = providers.Singleton(_cache, settings, events)
+    redis_channel = providers.Singleton(_channel, settings)
+    cache = providers.Singleton(_cache, settings, events, redis_channel)
+    broadcast = providers.Singleton(_broadcast, settings, redis_channel, events)
     # Hot events and the admin blacklist live in the registry database (contract sections 4.3, 6).
     hot_events_engine = providers.Singleton(create_events_engine, settings.provided.effective_registry_url)
     hot_events = providers.Singleton(SqlAlchemyHotEventStore, hot_events_engine)
@@ -154,7 +186,7 @@ class Container(containers.DeclarativeContainer):
         SqlAlchemyFeatureSource, source_engine, providers.Singleton(_source_queries, settings)
     )
 
-    activate_model = providers.Singleton(ActivateModel, registry, artifacts, engine, state)
+    activate_model = providers.Singleton(ActivateModel, registry, artifacts, engine, state, broadcast)
     refresh_catalogue = providers.Singleton(RefreshCatalogue, source, state)
     training_ports = providers.Singleton(
         TrainingPorts, training_source, engine, artifacts, registry, registry, clock, ids
@@ -165,7 +197,14 @@ class Container(containers.DeclarativeContainer):
     )
     job_runner = providers.Singleton(JobRunner, registry, clock, ids, guard, refresh_catalogue, events=events)
     train_model = providers.Singleton(TrainModel, job_runner, training_pipeline)
-    tuner = providers.Singleton(LightFMTuner, rule=rule, threads=settings.provided.train_threads)
+    # Trials shared with `rec-service tune-worker` processes through Optuna's storage in the registry.
+    studies = providers.Singleton(
+        StudyStore, providers.Callable(sync_url, settings.provided.effective_registry_url)
+    )
+    tuner = providers.Singleton(
+        LightFMTuner, rule=rule, threads=settings.provided.train_threads, store=studies
+    )
+    join_tuning = providers.Singleton(JoinTuning, tuner, registry, training_source)
     tune_model = providers.Singleton(TuneModel, job_runner, training_pipeline, training_source, tuner)
     run_scheduled_job = providers.Singleton(RunScheduledJob, job_runner, training_pipeline)
     run_daily_training = providers.Singleton(RunDailyTraining, registry, clock, ids, run_scheduled_job)
@@ -185,19 +224,19 @@ class Container(containers.DeclarativeContainer):
         RecommendForUser, state, source, cache, hot_seen, features, serving_index, events=events
     )
     relevant_titles = providers.Singleton(RelevantTitles, state, cache, features, events=events)
+    hot_effects = providers.Singleton(HotEventEffects, rule, hot_seen, state, features, serving_index)
     record_interaction = providers.Singleton(
         RecordInteraction,
         rule,
         hot_events,
-        hot_seen,
-        state,
-        features,
+        hot_effects,
         cache,
         clock,
-        serving_index,
         service_events=events,
+        broadcast=broadcast,
     )
-    blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state)
+    blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state, broadcast)
+    follow_replicas = providers.Singleton(FollowReplicas, follow_active_model, blacklist_admin, hot_effects)
     add_new_titles = providers.Singleton(AddNewTitles, state, features)
     model_queries = providers.Singleton(ModelQueries, registry)
     job_queries = providers.Singleton(JobQueries, registry)
@@ -241,6 +280,9 @@ class Container(containers.DeclarativeContainer):
             ),
             follow_source=providers.Callable(_tail, settings, follow_source_interactions.provider),
             tail_seconds=settings.provided.source_tail_seconds,
+            broadcast=broadcast,
+            follow_replicas=follow_replicas,
+            poll_seconds=settings.provided.registry_poll_seconds,
             close=providers.List(
                 hot_events.provided.close,
                 admin_blacklist_store.provided.close,

@@ -20,7 +20,7 @@ from prometheus_client import (
 )
 
 from application.ports import ServiceEvents
-from application.ports.service_events import CacheLayer, CacheResult
+from application.ports.service_events import BroadcastDirection, BroadcastKind, CacheLayer, CacheResult
 from domain.training_job import JobStatus, JobTrigger
 
 if TYPE_CHECKING:
@@ -78,6 +78,10 @@ class ServiceMetrics:
             "rec_training_last_success_timestamp_seconds", "When a training last succeeded", registry=r
         )
         self.hot_events = Counter("rec_hot_events", "Hot events by result", ["result"], registry=r)
+        self.broadcast_messages = Counter(
+            "rec_broadcast_messages", "Messages to and from the other replicas (Redis)", ["kind", "direction"],
+            registry=r,
+        )  # fmt: skip
         Gauge("rec_build_info", "The running build", ["version"], registry=r).labels(build_version()).set(1)
         self._children: dict[tuple[object, ...], tuple[Counter, Histogram]] = {}
         self._grpc_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
@@ -139,6 +143,9 @@ class MetricsEvents(ServiceEvents):
 
     def hot_event(self, accepted: bool) -> None:
         self._m.child(self._m.hot_events, "accepted" if accepted else "rejected").inc()
+
+    def broadcast(self, kind: BroadcastKind, direction: BroadcastDirection) -> None:
+        self._m.child(self._m.broadcast_messages, kind, direction).inc()
 
     def training_started(self, job_id: str, trigger: str) -> None:
         self._started[job_id] = time.monotonic()

@@ -2,11 +2,15 @@
 
 Trials are asked for and told one at a time on the event loop (Optuna's ask-and-tell interface), so
 that every epoch runs in a worker thread and `on_progress` is awaited after it: progress and
-cancellation work as in a training. A trial fits epoch by epoch on the fitting part of
-`tuning_split.py`, scores validation precision@10 every `eval_every` epochs, reports it to Optuna's
-median pruner and stops early after `patience` checks without a better score; its `epochs` is the
-epoch of its best check. The service's defaults are always trial 0, so the search never ends below
-them on validation. Timeout: no trial starts after it, and a trial running at it ends there.
+cancellation work as in a training. A trial (`trial.py`) fits epoch by epoch on the fitting part of
+`split.py`, scores validation precision@10 every `eval_every` epochs, reports it to Optuna's median
+pruner and stops early after `patience` checks without a better score; its `epochs` is the epoch of
+its best check. The service's defaults are always trial 0, so the search never ends below them on
+validation. Timeout: no trial starts after it, and a trial running at it ends there.
+
+With a shared study (`study.py`), `rec-service tune-worker` processes run trials of the same study
+(`worker.py`); the trainer waits for their running trials at the end, then confirms the best few
+(`confirm.py`) among every process's trials.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 import optuna
@@ -23,20 +28,24 @@ from lightfm import LightFM
 from adapters.lightfm_engine.evaluate import model_vectors, ranking_metrics
 from adapters.lightfm_engine.fitting import USER_BALANCE, fit_epoch, fit_inputs, new_model
 from adapters.lightfm_engine.prepare import NAMED_FEATURE_SCALE, Prepared, prepare
+from adapters.lightfm_engine.tuning import study as shared
 from adapters.lightfm_engine.tuning.confirm import best as best_trial
 from adapters.lightfm_engine.tuning.confirm import candidates, confirm
-from adapters.lightfm_engine.tuning.space import STARTING_POINTS, suggest
+from adapters.lightfm_engine.tuning.space import STARTING_POINTS
 from adapters.lightfm_engine.tuning.split import ValidationSplit, validation_split
+from adapters.lightfm_engine.tuning.study import SearchTerms, StudyStore
+from adapters.lightfm_engine.tuning.trial import TrialSetting, run_trial
+from adapters.lightfm_engine.tuning.worker import JoinedSearch, fingerprint
 from adapters.source.tables import SourceTables
-from application.ports import TrainingData, TuneCallback, Tuner
+from application.ports import KeepGoing, SharedSearch, TrainingData, TuneCallback, Tuner
 from domain.errors import TrainingFailedError
 from domain.interaction import PositiveRule
-from domain.model_version import TrainParams
-from domain.tuning import TrialRecord, TrialState, TuneBudget, TuneOutcome, TuneProgress
+from domain.tuning import TrialRecord, TuneBudget, TuneOutcome, TuneProgress
 
 log = structlog.get_logger(__name__)
 
 OBJECTIVE = "precision_at_10"
+WAIT_SECONDS = 1.0  # how often the trainer looks at the workers' running trials at the end
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +58,7 @@ class TunerSettings:
     warmup_epochs: int = 10  # no pruning before this epoch
 
 
-class LightFMTuner(Tuner):
+class LightFMTuner(Tuner, SharedSearch):
     def __init__(
         self,
         rule: PositiveRule,
@@ -57,29 +66,38 @@ class LightFMTuner(Tuner):
         settings: TunerSettings | None = None,
         feature_scale: float = NAMED_FEATURE_SCALE,
         user_balance: float = USER_BALANCE,
+        store: StudyStore | None = None,
     ) -> None:
         self.rule = rule
         self.user_balance = user_balance
         self.feature_scale = feature_scale  # the engine's: trials see the data as its fits do
         self.threads = threads
         self.settings = settings or TunerSettings()
+        self.store = store or StudyStore()
 
-    async def tune(self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback) -> TuneOutcome:
-        if not isinstance(data, SourceTables):
-            raise TypeError(f"LightFMTuner tunes on SourceTables, got {type(data).__name__}")
-        search = _Search(self, data, budget, on_progress)
+    async def tune(
+        self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback, search_id: str = ""
+    ) -> TuneOutcome:
+        search = _Search(self, _tables(data), budget, on_progress, search_id or f"local-{time.time_ns()}")
         return await search.run()
 
-    # --- pieces the search uses ----------------------------------------------------------
-    def study(self) -> optuna.Study:
+    async def open_searches(self) -> list[str]:
+        return [t.search_id for t in await asyncio.to_thread(self.store.open_searches)]
+
+    async def join(self, search_id: str, data: TrainingData, keep_going: KeepGoing) -> int:
+        return await JoinedSearch(self, search_id, _tables(data), keep_going).run()
+
+    # --- pieces the searches use ---------------------------------------------------------
+    def sampler(self, seed: int | None = None) -> optuna.samplers.BaseSampler:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=8)
+
+    def pruner(self) -> optuna.pruners.BasePruner:
+        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=self.settings.warmup_epochs)
+
+    def split(self, prepared: Prepared, draw: int = 1) -> ValidationSplit:
         s = self.settings
-        sampler = optuna.samplers.TPESampler(seed=s.seed, n_startup_trials=8)
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=s.warmup_epochs)
-        study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
-        for params in STARTING_POINTS:
-            study.enqueue_trial(params)
-        return study
+        return validation_split(prepared, s.seed, s.holdout_fraction, s.max_validation_users, draw)
 
     def validate(self, model: LightFM, prepared: Prepared, split: ValidationSplit) -> float:
         users, items = model_vectors(
@@ -92,31 +110,38 @@ class LightFMTuner(Tuner):
         return float(found[OBJECTIVE])
 
 
-class _Search:
-    """One search's state: the prepared data per normalisation, the split, the trials so far."""
+def _tables(data: TrainingData) -> SourceTables:
+    if not isinstance(data, SourceTables):
+        raise TypeError(f"LightFMTuner tunes on SourceTables, got {type(data).__name__}")
+    return data
 
-    def __init__(self, tuner: LightFMTuner, data: SourceTables, budget: TuneBudget, report: TuneCallback):
+
+class _Search:
+    """The trainer's search: the prepared data per normalisation, the split, the trials so far."""
+
+    def __init__(
+        self, tuner: LightFMTuner, data: SourceTables, budget: TuneBudget, report: TuneCallback, search_id: str
+    ):
         self.tuner = tuner
         self._data = data
         self._budget = budget
         self._report = report
+        self._search_id = search_id
         self._prepared: dict[bool, Prepared] = {}
         self._records: list[TrialRecord] = []
+        self._mine: set[int] = set()
         self._started = time.monotonic()
         self._deadline = self._started + budget.timeout_seconds
 
     async def run(self) -> TuneOutcome:
         split = await self._split()
-        study = self.tuner.study()
-        stopped = "n_trials"
-        for _ in range(self._budget.n_trials):
-            if time.monotonic() >= self._deadline:
-                stopped = "timeout"
-                break
-            trial = await asyncio.to_thread(study.ask)
-            record = await self._trial(study, trial, split)
-            self._records.append(record)
-            log.info("tune_trial", **record.to_dict())
+        study, terms = await self._study()
+        try:
+            stopped = await self._trials(study, split)
+            await self._wait_for_workers(study)
+        finally:
+            await asyncio.to_thread(shared.StudyStore.publish, study, terms.closed())
+        self._records = await asyncio.to_thread(shared.records, study)
         if candidates(self._records):
             second = await self._split(draw=2)
             self._records = await confirm(self._records, lambda record: self._refit(record, second))
@@ -124,6 +149,53 @@ class _Search:
                 "tune_confirmed", **{f"trial_{r.number}": r.confirmation for r in candidates(self._records)}
             )
         return self._outcome(split, stopped)
+
+    async def _study(self) -> tuple[optuna.Study, SearchTerms]:
+        cutoff = self._data.cutoff
+        terms = SearchTerms(
+            self._search_id,
+            time.time() + (self._deadline - time.monotonic()),
+            self._budget.n_trials,
+            cutoff.astimezone(UTC).isoformat() if isinstance(cutoff, datetime) else "",
+            await asyncio.to_thread(fingerprint, await self._prepared_for(False)),
+        )
+        tuner = self.tuner
+
+        def create() -> optuna.Study:
+            study = tuner.store.create(terms, tuner.sampler(tuner.settings.seed), tuner.pruner())
+            for params in STARTING_POINTS:
+                study.enqueue_trial(params)
+            return study
+
+        return await asyncio.to_thread(create), terms
+
+    async def _trials(self, study: optuna.Study, split: ValidationSplit) -> str:
+        setting = TrialSetting(self.tuner, split, self._prepared_for, self._after_epoch, self.out_of_time)
+        while True:
+            if self.out_of_time():
+                return "timeout"
+            if await asyncio.to_thread(shared.started, study) >= self._budget.n_trials:
+                return "n_trials"
+            trial = await asyncio.to_thread(study.ask)
+            if not await asyncio.to_thread(shared.within_budget, study, trial, self._budget.n_trials):
+                await asyncio.to_thread(shared.skip, study, trial)  # a worker asked at the same time
+                return "n_trials"
+            self._mine.add(trial.number)
+            record = await run_trial(setting, study, trial)
+            self._records.append(record)
+            log.info("tune_trial", **record.to_dict())
+
+    async def _wait_for_workers(self, study: optuna.Study) -> None:
+        """Until the other processes' running trials end (they end at the deadline at the latest)."""
+        while await asyncio.to_thread(shared.running_elsewhere, study, self._mine):
+            if self.out_of_time():
+                return
+            await self.progress(-1, 0)  # cancellation while waiting
+            await asyncio.sleep(WAIT_SECONDS)
+
+    async def _after_epoch(self, trial: int, epoch: int) -> bool:
+        await self.progress(trial, epoch)  # raises to stop the search (cancelled)
+        return True
 
     async def _refit(self, record: TrialRecord, split: ValidationSplit) -> float | None:
         """The trial's parameters fitted again for its recorded epochs, scored once on `split`."""
@@ -145,10 +217,7 @@ class _Search:
             raise TrainingFailedError(
                 "the source holds no positive interactions, so there is nothing to tune"
             )
-        s = self.tuner.settings
-        split = await asyncio.to_thread(
-            validation_split, prepared, s.seed, s.holdout_fraction, s.max_validation_users, draw
-        )
+        split = await asyncio.to_thread(self.tuner.split, prepared, draw)
         if split.positives == 0:
             raise TrainingFailedError(
                 "too few positives to tune: no user keeps two or more positives once the evaluation "
@@ -163,27 +232,12 @@ class _Search:
             )
         return self._prepared[normalize]
 
-    async def _trial(self, study: optuna.Study, trial: optuna.Trial, split: ValidationSplit) -> TrialRecord:
-        params = suggest(trial)
-        run = _TrialRun(self, trial, params, split, await self._prepared_for(params.normalize_features))
-        try:
-            record = await run.execute()
-        except BaseException:
-            await asyncio.to_thread(study.tell, trial, state=optuna.trial.TrialState.FAIL)
-            raise
-        if record.state is TrialState.COMPLETE:
-            await asyncio.to_thread(study.tell, trial, record.value)
-        else:
-            state = optuna.trial.TrialState[record.state.name]
-            await asyncio.to_thread(study.tell, trial, state=state)
-        return record
-
     async def progress(self, trial: int, epoch: int, confirming: bool = False) -> None:
-        best = self.best()
+        best = best_trial(self._records)
         await self._report(
             TuneProgress(
                 trials_done=len(self._records),
-                trial=trial,
+                trial=max(trial, 0),
                 epoch=epoch,
                 elapsed_seconds=time.monotonic() - self._started,
                 best_value=best.value if best else None,
@@ -195,11 +249,8 @@ class _Search:
     def out_of_time(self) -> bool:
         return time.monotonic() >= self._deadline
 
-    def best(self) -> TrialRecord | None:
-        return best_trial(self._records)
-
     def _outcome(self, split: ValidationSplit, stopped: str) -> TuneOutcome:
-        best = self.best()
+        best = best_trial(self._records)
         if best is None:
             raise TrainingFailedError(
                 f"no trial could be validated within {self._budget.timeout_seconds:g} s "
@@ -213,67 +264,4 @@ class _Search:
             seconds=time.monotonic() - self._started,
             validation_users=split.users,
             validation_positives=split.positives,
-        )
-
-
-class _TrialRun:
-    """One trial: epochs with validation checks, pruning and early stopping."""
-
-    def __init__(
-        self,
-        search: _Search,
-        trial: optuna.Trial,
-        params: TrainParams,
-        split: ValidationSplit,
-        prepared: Prepared,
-    ) -> None:
-        self._search, self._trial, self._params = search, trial, params
-        self._split, self._prepared = split, prepared
-        self._best: float | None = None
-        self._best_epoch = 0
-
-    async def execute(self) -> TrialRecord:
-        tuner, params = self._search.tuner, self._params
-        started = time.monotonic()
-        split, balance = self._split, tuner.user_balance
-        inputs = await asyncio.to_thread(fit_inputs, self._prepared, params.loss, split.fit, balance)
-        model = new_model(params, tuner.settings.seed)
-        state, epoch, stale = TrialState.COMPLETE, 0, 0
-        for epoch in range(1, params.epochs + 1):
-            try:
-                await asyncio.to_thread(fit_epoch, model, inputs, epoch, tuner.threads)
-            except TrainingFailedError:
-                return self._record(TrialState.FAILED, epoch, started)
-            await self._search.progress(self._trial.number, epoch)
-            last = epoch == params.epochs or self._search.out_of_time()
-            if epoch % tuner.settings.eval_every and not last:
-                continue
-            improved = await self._check(model, epoch)
-            stale = 0 if improved else stale + 1
-            if last or stale >= tuner.settings.patience:
-                break
-            if self._trial.should_prune():
-                state = TrialState.PRUNED
-                break
-        return self._record(state, epoch, started)
-
-    async def _check(self, model: LightFM, epoch: int) -> bool:
-        value = await asyncio.to_thread(self._search.tuner.validate, model, self._prepared, self._split)
-        self._trial.report(value, epoch)
-        if self._best is not None and value <= self._best:
-            return False
-        self._best, self._best_epoch = value, epoch
-        return True
-
-    def _record(self, state: TrialState, epochs_run: int, started: float) -> TrialRecord:
-        if self._best is None:
-            state = TrialState.FAILED
-        best_epochs = self._best_epoch or self._params.epochs
-        return TrialRecord(
-            number=self._trial.number,
-            params=TrainParams.from_dict({**self._params.to_dict(), "epochs": best_epochs}),
-            state=state,
-            value=self._best,
-            epochs_run=epochs_run,
-            seconds=time.monotonic() - started,
         )

@@ -39,8 +39,8 @@ from application.hot_effects import HotEventEffects
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
-from application.join_tuning import JoinTuning
 from application.job_runner import JobRunner
+from application.join_tuning import JoinTuning
 from application.model_views import JobQueries, ModelQueries
 from application.ports import (
     NO_BROADCAST,

@@ -12,10 +12,10 @@ missed; the put that follows writes exactly that key, so a list computed before 
 never stored where later reads would find it. Each put refreshes the TTL of the namespace and
 generation keys, which therefore outlive every list that depends on them.
 
-Connections (`redis_connect`): reads, puts and invalidations go through one auto-pipelined connection (`redis_pipelined`: much
-less Python per command than redis-py's pooled client, and no pool whose new connections miss the
-short connect timeout under load, which silently dropped invalidations); `ping` and loading
-the script use redis-py. TLS (`rediss://`) uses redis-py throughout.
+Connections (`redis_connect`): reads, puts and invalidations go through one auto-pipelined
+connection (`redis_pipelined`: much less Python per command than redis-py's pooled client, and no
+pool whose new connections miss the short connect timeout under load, which silently dropped
+invalidations); `ping` and loading the script use redis-py. TLS (`rediss://`) uses redis-py throughout.
 """
 
 from __future__ import annotations

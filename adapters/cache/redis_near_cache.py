@@ -5,11 +5,11 @@ calls, the wake-up of a request that waits on I/O) as on everything else it does
 when a list read a moment ago is answered from memory.
 
 Coherence with the other replicas: every invalidation (all lists, or one user's) is published on
-the replicas' channel (`redis_connect.replica_channel`) after the Redis counters changed, and each process drops its
-copies when the message arrives (on loopback it had arrived by the time the invalidating process
-got its answer, in every try). Nothing is kept
-while the subscription is not confirmed (at start, after a lost connection: copies are dropped and
-the near layer stays off until it is back), and a read that was in flight when an invalidation
+the replicas' channel (`redis_connect.replica_channel`) after the Redis counters changed, and each
+process drops its copies when the message arrives (on loopback it had arrived by the time the
+invalidating process got its answer, in every try). Nothing is kept while the subscription is not
+confirmed (at start, after a lost connection: copies are dropped and the near layer stays off until
+it is back), and a read that was in flight when an invalidation
 arrived is not kept. Every copy also expires after `seconds` (default 5), which bounds how long a
 copy could outlive its Redis entry, or an invalidation lost in a network partition that the
 subscriber has not noticed yet.

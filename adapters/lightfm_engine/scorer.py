@@ -76,9 +76,7 @@ class NumpyScorer(Scorer):
         self._normalize = normalize_features
         scale = feature_scale
         self._user_named = NamedFeatures(user_feature_names, user_embeddings, user_biases, len(users), scale)
-        self._item_named = NamedFeatures(
-            item_feature_names, item_embeddings, item_biases, len(titles), scale
-        )
+        self._item_named = NamedFeatures(item_feature_names, item_embeddings, item_biases, len(titles), scale)
         self._lock = threading.Lock()  # one writer of the overlays at a time
         self._folded = FoldedUsers(self._items)
 

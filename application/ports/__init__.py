@@ -28,8 +28,8 @@ from application.ports.recommender_engine import (
 from application.ports.replica_broadcast import NO_BROADCAST, NoBroadcast, ReplicaBroadcast
 from application.ports.scorer import Scorer
 from application.ports.seen_index import SeenIndex, SeenPairs
-from application.ports.shared_search import KeepGoing, SharedSearch
 from application.ports.service_events import NO_EVENTS, NoServiceEvents, ServiceEvents
+from application.ports.shared_search import KeepGoing, SharedSearch
 from application.ports.training_data_merger import TrainingDataMerger
 from application.ports.tuner import TuneCallback, Tuner
 

@@ -79,8 +79,8 @@ class ServiceMetrics:
         )
         self.hot_events = Counter("rec_hot_events", "Hot events by result", ["result"], registry=r)
         self.broadcast_messages = Counter(
-            "rec_broadcast_messages", "Messages to and from the other replicas (Redis)", ["kind", "direction"],
-            registry=r,
+            "rec_broadcast_messages", "Messages to and from the other replicas (Redis)",
+            ["kind", "direction"], registry=r,
         )  # fmt: skip
         Gauge("rec_build_info", "The running build", ["version"], registry=r).labels(build_version()).set(1)
         self._children: dict[tuple[object, ...], tuple[Counter, Histogram]] = {}

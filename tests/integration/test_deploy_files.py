@@ -120,7 +120,9 @@ def test_compose_runs_two_replicas_on_mariadb_redis_and_minio(monkeypatch: pytes
     worker = ours["tune-worker"]  # optional: started with the `tuning` profile
     assert worker["profiles"] == ["tuning"] and worker["command"] == ["rec-service", "tune-worker"]
     assert worker["environment"]["REC_TRAIN_CRON"] == "off" and "ports" not in worker
-    assert worker["environment"]["REC_REGISTRY_URL"] == services[replicas[0]]["environment"]["REC_REGISTRY_URL"]
+    assert (
+        worker["environment"]["REC_REGISTRY_URL"] == services[replicas[0]]["environment"]["REC_REGISTRY_URL"]
+    )
     assert services["mariadb"]["image"].startswith("mariadb:")
     init = services["minio-init"]
     assert (

@@ -86,7 +86,9 @@ class StudyStore:
         with self._lock:
             if self._storage is None:
                 self._storage = (
-                    InMemoryStorage() if self.url is None else RDBStorage(self.url, skip_compatibility_check=True)
+                    InMemoryStorage()
+                    if self.url is None
+                    else RDBStorage(self.url, skip_compatibility_check=True)
                 )
             return self._storage
 
@@ -112,8 +114,8 @@ class StudyStore:
 
     @staticmethod
     def terms(study: optuna.Study) -> SearchTerms | None:
-        storage = study._storage  # noqa: SLF001 - fresh attributes (Study.user_attrs is the same read)
-        return SearchTerms.of(storage.get_study_user_attrs(study._study_id))  # noqa: SLF001
+        storage = study._storage
+        return SearchTerms.of(storage.get_study_user_attrs(study._study_id))
 
     def open_searches(self) -> list[SearchTerms]:
         """Searches a worker may join: open, before their deadline (none without shared storage)."""
@@ -149,8 +151,8 @@ def skip(study: optuna.Study, trial: optuna.Trial) -> None:
 
 
 def _running(study: optuna.Study, trial: optuna.Trial) -> bool:
-    storage = study._storage  # noqa: SLF001 - the trial's state as stored now
-    return storage.get_trial(trial._trial_id).state is OptunaState.RUNNING  # noqa: SLF001
+    storage = study._storage
+    return storage.get_trial(trial._trial_id).state is OptunaState.RUNNING
 
 
 def started(study: optuna.Study) -> int:

@@ -9,6 +9,8 @@ RDB storage they are statements on the registry database.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +31,9 @@ from domain.tuning import TrialRecord, TrialState
 if TYPE_CHECKING:
     from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 
+PROCESS = "rec_process"
+PROCESS_NAME = f"{socket.gethostname()}:{os.getpid()}"  # which process ran a trial, for operators
+
 AfterEpoch = Callable[[int, int], Awaitable[bool]]
 """(trial number, epoch) -> whether the trial goes on."""
 PreparedFor = Callable[[bool], Awaitable[Prepared]]
@@ -47,6 +52,7 @@ async def run_trial(setting: TrialSetting, study: optuna.Study, trial: optuna.Tr
     """Run `trial` and tell the study how it ended (also when it raised)."""
     params = suggest(trial)
     try:
+        await asyncio.to_thread(trial.set_user_attr, PROCESS, PROCESS_NAME)
         prepared = await setting.prepared_for(params.normalize_features)
         record = await _TrialRun(setting, trial, params, prepared).execute()
     except BaseException:
@@ -65,7 +71,9 @@ class _TrialRun:
     async def execute(self) -> TrialRecord:
         tuner, params, split = self._s.tuner, self._params, self._s.split
         started = time.monotonic()
-        inputs = await asyncio.to_thread(fit_inputs, self._prepared, params.loss, split.fit, tuner.user_balance)
+        inputs = await asyncio.to_thread(
+            fit_inputs, self._prepared, params.loss, split.fit, tuner.user_balance
+        )
         model = new_model(params, tuner.settings.seed)
         state, epoch, stale = TrialState.COMPLETE, 0, 0
         for epoch in range(1, params.epochs + 1):
@@ -95,7 +103,9 @@ class _TrialRun:
         self._best, self._best_epoch = value, epoch
         return True
 
-    def _record(self, state: TrialState, epochs_run: int, started: float, stopped: bool = False) -> TrialRecord:
+    def _record(
+        self, state: TrialState, epochs_run: int, started: float, stopped: bool = False
+    ) -> TrialRecord:
         if self._best is None or stopped:
             state = TrialState.FAILED
         best_epochs = self._best_epoch or self._params.epochs

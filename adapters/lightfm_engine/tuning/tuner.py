@@ -120,7 +120,12 @@ class _Search:
     """The trainer's search: the prepared data per normalisation, the split, the trials so far."""
 
     def __init__(
-        self, tuner: LightFMTuner, data: SourceTables, budget: TuneBudget, report: TuneCallback, search_id: str
+        self,
+        tuner: LightFMTuner,
+        data: SourceTables,
+        budget: TuneBudget,
+        report: TuneCallback,
+        search_id: str,
     ):
         self.tuner = tuner
         self._data = data

@@ -77,8 +77,8 @@ class JoinedSearch:
         self._study, self._terms, self._data = study, terms, cut_at(self._data, terms.cutoff)
         base = await self._prepared_for(False)
         if await asyncio.to_thread(fingerprint, base) != terms.fingerprint:
-            log.warning("tune_worker_data_differs", search=self._search_id,
-                        detail="this worker's read of the source differs from the trainer's; not joining")  # fmt: skip
+            detail = "this worker's read of the source differs from the trainer's; not joining"
+            log.warning("tune_worker_data_differs", search=self._search_id, detail=detail)
             return 0
         split = await asyncio.to_thread(tuner.split, base, 1)
         setting = TrialSetting(tuner, split, self._prepared_for, self._after_epoch, self._out_of_time)

@@ -70,6 +70,10 @@ async def worker(tmp_path: Path, registry_url: str, trainer: Container) -> Async
             cwd=REPO, env=env, stdout=sink, stderr=sink,
         )  # fmt: skip
     try:
+        deadline = time.monotonic() + 90
+        while "tune_worker_started" not in log.read_text(errors="replace"):
+            assert process.returncode is None and time.monotonic() < deadline, tail(log)
+            await asyncio.sleep(0.2)
         yield log
     finally:
         if process.returncode is None:
@@ -112,7 +116,7 @@ async def wait_for_job(container: Container, job_id: str, seconds: float) -> Job
 async def test_a_worker_runs_trials_of_the_trainers_search_and_stops_when_it_is_cancelled(
     trainer: Container, worker: Path, registry_url: str
 ) -> None:
-    budget = TuneBudget(n_trials=6, timeout_seconds=90)
+    budget = TuneBudget(n_trials=4, timeout_seconds=180)
     job = await trainer.tune_model().submit(TuneCommand(budget, activate=False))
     assert await wait_for_job(trainer, job.job_id, 240) is JobStatus.SUCCEEDED, tail(worker)
 

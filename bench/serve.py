@@ -51,6 +51,7 @@ class Workload:
     ceiling: tuple[str, ...] = ()
     warm: str | None = None  # "users" or "titles": fill the cache first
     bare_asgi: str | None = None  # the framework-free ceiling of the same route, for its own ratio
+    batch: int = 0  # gRPC: users per GetUserRecommendationsBatch call (0: single calls)
 
 
 WORKLOADS = (
@@ -61,6 +62,15 @@ WORKLOADS = (
         "service:cached",
         "service: recommendations, cached",
         "service",
+        "users",
+        CEILING_REC,
+        "users",
+        "bare-asgi:users",
+    ),
+    Workload(
+        "service-nometrics:cached",
+        "service, REC_METRICS=off: recommendations, cached",
+        "service-nometrics",
         "users",
         CEILING_REC,
         "users",
@@ -109,7 +119,46 @@ WORKLOADS = (
         ("bare-grpc",),
         "users",
     ),
+    # Batches: `requests` counts users (lists), so the ratio reads "users/s of REST cached req/s".
+    Workload(
+        "service-grpc:batch50",
+        "service gRPC: GetUserRecommendationsBatch of 50, cached (users/s; ceiling: REST cached)",
+        "grpc",
+        "grpc",
+        ("service:cached",),
+        "users",
+        batch=50,
+    ),
+    Workload(
+        "service-grpc:batch200",
+        "service gRPC: GetUserRecommendationsBatch of 200, cached (users/s; ceiling: REST cached)",
+        "grpc",
+        "grpc",
+        ("service:cached",),
+        "users",
+        batch=200,
+    ),
 )
+
+BEFORE_KEYS = ("service:cached", "service:uncached", "service:hot")
+"""With --before-root: these workloads run on the older tree too, interleaved with this one's."""
+
+
+def with_before(workloads: list[Workload]) -> list[Workload]:
+    """Each BEFORE_KEYS workload followed by the same on the service of the older tree."""
+    out: list[Workload] = []
+    for w in workloads:
+        out.append(w)
+        if w.key in BEFORE_KEYS:
+            key = w.key.replace("service:", "before:")
+            out.append(replace(w, key=key, label=f"before: {w.label}", server="service-before"))
+    return out
+
+
+# The service's REST factory: the one `make serve-http` uses, or (for an older tree given by
+# --service-root, before the head limits existed) the plain one.
+LIMITED_FACTORY = "entrypoints.http.head_limits:create_limited_app_from_env"
+PLAIN_FACTORY = "entrypoints.http.app:create_app_from_env"
 
 
 def prepare(data_dir: Path, root: Path | None, covering_index: bool) -> str:
@@ -138,12 +187,39 @@ def prepare(data_dir: Path, root: Path | None, covering_index: bool) -> str:
     return str(json.loads(done.stdout)["model_id"])
 
 
-def start_all(servers: sp.Servers, root: Path | None) -> dict[str, sp.Server]:
+def prepare_before(data_dir: Path, root: Path) -> dict[str, str]:
+    """The older tree's own registry, data directory and Redis database (its schema and cache
+    format may differ), over the same source; one model trained by its own CLI. Its settings."""
+    registry = f"{sp.REGISTRY_DB}_before"
+    sql = f"DROP DATABASE IF EXISTS {registry}; CREATE DATABASE {registry}"
+    subprocess.run(["mysql", "-h127.0.0.1", "-uroot", "-e", sql], check=True)
+    env = {
+        **sp.service_env(data_dir),
+        "REC_REGISTRY_URL": f"mysql+asyncmy://root@127.0.0.1/{registry}",
+        "REC_REDIS_URL": sp.BEFORE_REDIS_URL,
+    }
+    Redis.from_url(sp.BEFORE_REDIS_URL).flushdb()
+    cli = [sys.executable, "-m", "entrypoints.cli", "train"]
+    full_env = {**os.environ, **env, **sp.code_env(root)}
+    subprocess.run(cli, cwd=root, env=full_env, check=True, capture_output=True)
+    return env
+
+
+def _factory(root: Path | None) -> list[str]:
+    limited = (root or REPO) / "entrypoints" / "http" / "head_limits.py"
+    return sp.granian(LIMITED_FACTORY if limited.exists() else PLAIN_FACTORY)
+
+
+def start_all(
+    servers: sp.Servers, root: Path | None, before: tuple[Path, dict[str, str]] | None = None
+) -> dict[str, sp.Server]:
     bare = "bench.bare_litestar:create_app"
     grpc_service = [sys.executable, "-m", "entrypoints.cli", "serve-grpc"]
-    return {
-        "service": servers.start(
-            "service", sp.granian("entrypoints.http.head_limits:create_limited_app_from_env"), root=root
+    factory = _factory(root)
+    started = {
+        "service": servers.start("service", factory, root=root),
+        "service-nometrics": servers.start(
+            "service-nometrics", factory, root=root, extra_env={"REC_METRICS": "off"}
         ),
         "grpc": servers.start("service-grpc", grpc_service, "grpc", root=root),
         "bare-granian": servers.start("bare-granian", sp.granian(bare)),
@@ -152,6 +228,12 @@ def start_all(servers: sp.Servers, root: Path | None) -> dict[str, sp.Server]:
         "naive": servers.start("naive", sp.granian("bench.bare_naive:create_app")),
         "bare-grpc": servers.start("bare-grpc", [sys.executable, "-m", "bench.bare_grpc", "{port}"], "grpc"),
     }
+    if before is not None:
+        before_root, env = before
+        started["service-before"] = servers.start(
+            "service-before", _factory(before_root), root=before_root, extra_env=env
+        )
+    return started
 
 
 def warm(url: str, what: str) -> None:
@@ -168,10 +250,12 @@ def warm(url: str, what: str) -> None:
 def run(
     workload: Workload, server: sp.Server, service_url: str, folder: Path, seconds: float, profile: bool
 ) -> Load:
+    own = server.kind == "http" and workload.server.startswith("service")
+    rest = server.url if own else service_url  # gRPC shares the REST service's cache
     if workload.warm:
-        warm(service_url, workload.warm)
+        warm(rest, workload.warm)
     if workload.kind == "users_sweep":
-        httpx.post(f"{service_url}/admin/cache/invalidate", timeout=30).raise_for_status()
+        httpx.post(f"{rest}/admin/cache/invalidate", timeout=30).raise_for_status()
     recorder = _profile(server, workload.key, seconds) if profile else None
     database = sp.database_pid()
     cpu_before = server.cpu_seconds()
@@ -185,11 +269,12 @@ def run(
             str(seconds),
             "32",
             str(USERS),
+            str(workload.batch),
         ]
         out = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True).stdout
         result = Load(**json.loads(out))
     else:
-        counted = workload.server == "service" and workload.kind.startswith("users")
+        counted = workload.server.startswith("service") and workload.kind.startswith("users")
         result = run_wrk(server.url, script(folder, workload.kind, counted), seconds)
     cpu = server.cpu_seconds() - cpu_before
     db_cpu = sp.process_cpu_seconds(database) - db_before if database else 0.0
@@ -233,7 +318,25 @@ def table(rounds: dict[str, list[Load]], model_id: str, workloads: list[Workload
         ratios = _ratios(w, rounds) if w.ceiling else ["(ceiling)"] * 3
         ratios.append(_asgi_ratios(w, rounds))
         lines.append(f"| {w.label} | {figures} | {share} | {cpu} | {db} | {' | '.join(ratios)} |")
+    metrics_cost = _metrics_cost(rounds)
+    if metrics_cost:
+        lines += ["", metrics_cost]
     return "\n".join(lines)
+
+
+def _metrics_cost(rounds: dict[str, list[Load]]) -> str:
+    """Cached recommendations with metrics against the same service with REC_METRICS=off."""
+    on, off = rounds.get("service:cached"), rounds.get("service-nometrics:cached")
+    if not on or not off:
+        return ""
+    best = max(load.rps for load in on) / max(load.rps for load in off)
+    paired = sorted(a.rps / b.rps for a, b in zip(on, off, strict=False))
+    by_cpu = min(map(cpu_per_request, off)) / min(map(cpu_per_request, on))
+    return (
+        f"Cached recommendations with metrics / with REC_METRICS=off: {best:.3f} best/best, "
+        f"{statistics.median(paired):.3f} paired median ({paired[0]:.3f}-{paired[-1]:.3f}), "
+        f"{by_cpu:.3f} by CPU."
+    )
 
 
 def cpu_per_request(load: Load) -> float:
@@ -279,19 +382,32 @@ def main() -> None:
         "--service-root", type=Path, default=None, help="run the service from this source tree (before/after)"
     )
     parser.add_argument(
+        "--before-root",
+        type=Path,
+        default=None,
+        help="also run the cached, uncached and hot workloads on the service of this older tree, "
+        "interleaved (a before/after in one run)",
+    )
+    parser.add_argument(
         "--contract-schema",
         action="store_true",
         help="leave out the recommended (user_id, title_id) index of the source's interactions",
     )
     args = parser.parse_args()
     chosen = [w for w in WORKLOADS if not args.only or w.key in args.only.split(",")]
+    if args.before_root:
+        chosen = with_before(chosen)
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         folder = Path(tmp)
         say("bench.serve: loading MovieLens 100k into MariaDB and training")
         model_id = prepare(folder, args.service_root, covering_index=not args.contract_schema)
+        before = None
+        if args.before_root:
+            say(f"bench.serve: training on the older tree {args.before_root}")
+            before = (args.before_root, prepare_before(folder / "before", args.before_root))
         servers = sp.Servers(sp.service_env(folder))
         try:
-            started = start_all(servers, args.service_root)
+            started = start_all(servers, args.service_root, before)
             servers.wait_ready()
             rounds: dict[str, list[Load]] = {}
             for round_number in range(args.rounds):

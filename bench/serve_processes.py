@@ -23,6 +23,7 @@ MOVIELENS = REPO.parent / "shared" / "data" / "ml-100k"
 SOURCE_DB = "rec_bench_ml100k"
 REGISTRY_DB = "rec_bench_serve_registry"
 REDIS_URL = "redis://127.0.0.1:6379/9"
+BEFORE_REDIS_URL = "redis://127.0.0.1:6379/10"  # the older tree's service in a before/after run
 
 
 def service_env(data_dir: Path) -> dict[str, str]:
@@ -113,14 +114,23 @@ class Servers:
     env: dict[str, str]
     started: list[Server] = field(default_factory=list)
 
-    def start(self, name: str, command: list[str], kind: str = "http", root: Path | None = None) -> Server:
+    def start(
+        self,
+        name: str,
+        command: list[str],
+        kind: str = "http",
+        root: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> Server:
         """Start `command` ("{port}" replaced by a free port); with `root`, the service's code is
-        imported from that tree instead of this one (for a before/after comparison)."""
+        imported from that tree instead of this one (for a before/after comparison); `extra_env`
+        on top of the shared configuration."""
         LOGS.mkdir(exist_ok=True)
         port = free_port()
         command = [part.replace("{port}", str(port)) for part in command]
         env = {**os.environ, **self.env, "REC_HTTP_PORT": str(port), "REC_GRPC_PORT": str(port)}
         env.update(code_env(root))
+        env.update(extra_env or {})
         with (LOGS / f"{name}.log").open("wb") as log:
             process = subprocess.Popen(
                 command, cwd=root or REPO, env=env, stdout=log, stderr=subprocess.STDOUT

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from dependency_injector import containers, providers
 
@@ -20,6 +20,7 @@ from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
+from adapters.seen_index.features import InMemoryFeatures
 from adapters.seen_index.numpy_index import NumpySeenIndex
 from adapters.source.hot_event_merger import SourceTablesEventMerger
 from adapters.source.queries import load_query_file
@@ -46,6 +47,7 @@ from application.ports import (
     NO_BROADCAST,
     NO_EVENTS,
     ArtifactStore,
+    FeatureSource,
     ReplicaBroadcast,
     SeenIndex,
     ServiceEvents,
@@ -68,6 +70,7 @@ from domain.interaction import PositiveRule
 from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.exposition import Observability
 from entrypoints.observability.lifecycle import ObservabilityLifecycle
+from entrypoints.observability.traced import traced, traced_engine
 from entrypoints.runtime import Jobs, ServiceRuntime, Serving
 from entrypoints.scheduler import ApschedulerJobScheduler
 from entrypoints.settings import Settings, load_settings
@@ -111,6 +114,15 @@ def _tail(
 def _serving_index(settings: Settings, index: SeenIndex) -> SeenIndex | None:
     """The index that answers "seen" on a miss: none with REC_SEEN_FROM=source (version 1's reads)."""
     return index if settings.seen_from == "memory" else None
+
+
+def _request_features(settings: Settings, features: FeatureSource) -> FeatureSource:
+    """With REC_SEEN_FROM=memory a miss reads features from memory too (refreshed with the catalogue)."""
+    return InMemoryFeatures(features) if settings.seen_from == "memory" else features
+
+
+def _features_refresh(features: FeatureSource) -> Callable[[], Awaitable[None]] | None:
+    return features.refresh if isinstance(features, InMemoryFeatures) else None
 
 
 def _channel(settings: Settings) -> RedisChannel | None:
@@ -176,7 +188,6 @@ class Container(containers.DeclarativeContainer):
     training_source = providers.Singleton(
         SourceWithHotEvents, source, hot_events, event_merger, settings.provided.hot_events_in_source
     )
-    hot_seen = providers.Singleton(HotSeen, hot_events)
     # Every user's seen titles in memory; recent additions kept as long as a cached list lives.
     seen_index = providers.Singleton(NumpySeenIndex, settings.provided.cache_ttl_seconds)
     serving_index = providers.Singleton(_serving_index, settings, seen_index)
@@ -186,7 +197,17 @@ class Container(containers.DeclarativeContainer):
         SqlAlchemyFeatureSource, source_engine, providers.Singleton(_source_queries, settings)
     )
 
-    activate_model = providers.Singleton(ActivateModel, registry, artifacts, engine, state, broadcast)
+    # What a request uses, as the request-path use cases see it: in spans when tracing is on.
+    tracer = observability.provided.tracer
+    traced_source = providers.Singleton(traced, source, "source", tracer)
+    request_features = providers.Singleton(_request_features, settings, features)
+    traced_features = providers.Singleton(traced, request_features, "features", tracer)
+    traced_cache = providers.Singleton(traced, cache, "cache", tracer)
+    traced_hot_events = providers.Singleton(traced, hot_events, "hot_events", tracer)
+    serving_engine = providers.Singleton(traced_engine, engine, tracer)  # its scorers rank in spans
+    hot_seen = providers.Singleton(HotSeen, traced_hot_events)
+
+    activate_model = providers.Singleton(ActivateModel, registry, artifacts, serving_engine, state, broadcast)
     refresh_catalogue = providers.Singleton(RefreshCatalogue, source, state)
     training_ports = providers.Singleton(
         TrainingPorts, training_source, engine, artifacts, registry, registry, clock, ids
@@ -221,16 +242,23 @@ class Container(containers.DeclarativeContainer):
     recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
     follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
     recommend_for_user = providers.Singleton(
-        RecommendForUser, state, source, cache, hot_seen, features, serving_index, events=events
+        RecommendForUser,
+        state,
+        traced_source,
+        traced_cache,
+        hot_seen,
+        traced_features,
+        serving_index,
+        events=events,
     )
-    relevant_titles = providers.Singleton(RelevantTitles, state, cache, features, events=events)
-    hot_effects = providers.Singleton(HotEventEffects, rule, hot_seen, state, features, serving_index)
+    relevant_titles = providers.Singleton(RelevantTitles, state, traced_cache, traced_features, events=events)
+    hot_effects = providers.Singleton(HotEventEffects, rule, hot_seen, state, traced_features, serving_index)
     record_interaction = providers.Singleton(
         RecordInteraction,
         rule,
-        hot_events,
+        traced_hot_events,
         hot_effects,
-        cache,
+        traced_cache,
         clock,
         service_events=events,
         broadcast=broadcast,
@@ -283,6 +311,7 @@ class Container(containers.DeclarativeContainer):
             broadcast=broadcast,
             follow_replicas=follow_replicas,
             poll_seconds=settings.provided.registry_poll_seconds,
+            refresh_features=providers.Callable(_features_refresh, request_features),
             close=providers.List(
                 hot_events.provided.close,
                 admin_blacklist_store.provided.close,

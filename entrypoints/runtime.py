@@ -59,6 +59,8 @@ class Serving:
     follow_replicas: FollowReplicas | None = None
     poll_seconds: float = 2.0
     """How often the active version and the admin blacklist are read from the registry."""
+    refresh_features: Step | None = None
+    """Reads the source's features into memory (REC_SEEN_FROM=memory) with each catalogue refresh."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,11 @@ class ServiceRuntime:
         log.info("startup_training_submitted", job_id=job.job_id)
 
     async def _refresh_once(self) -> bool:
+        if self._s.refresh_features is not None:
+            try:
+                await self._s.refresh_features()
+            except RecommenderError as exc:
+                log.warning("features_refresh_failed", error=str(exc))
         try:
             await self._s.refresh_catalogue.execute()
             await self._s.add_new_titles.execute()  # titles newer than the model join its lists

@@ -7,7 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from application.ports import Catalogue, FeatureSource, InteractionSource, InteractionTail
+from application.ports import (
+    Catalogue,
+    FeatureOwner,
+    FeatureRows,
+    FeatureSource,
+    InteractionSource,
+    InteractionTail,
+)
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import SourceUnavailableError
 from domain.interaction import Interaction, PositiveRule
@@ -123,6 +130,12 @@ class InMemoryInteractionSource(InteractionSource, InteractionTail, FeatureSourc
     async def title_features(self, title_id: int) -> dict[str, float]:
         self._check()
         return dict(self.title_feature_map.get(title_id, {}))
+
+    async def all_features(self, owner: FeatureOwner) -> FeatureRows:
+        self._check()
+        held = self.user_feature_map if owner == "user" else self.title_feature_map
+        rows = [(o, name, w) for o, named in held.items() for name, w in named.items()]
+        return FeatureRows([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
 
     async def close(self) -> None:
         return None

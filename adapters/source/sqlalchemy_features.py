@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.source.queries import normalised
 from adapters.sql.engines import describe_failure
-from application.ports import FeatureSource
+from application.ports import FeatureOwner, FeatureRows, FeatureSource
 from domain.errors import SourceUnavailableError
 
 LOOKUP_TIMEOUT_SECONDS = 5.0
@@ -28,6 +28,10 @@ USER_FEATURES_OF_SQL = (
 TITLE_FEATURES_OF_SQL = (
     "SELECT q.feature AS feature, q.weight AS weight FROM ({query}) AS q WHERE q.title_id = :owner_id"
 )
+ALL_FEATURES_SQL = (
+    "SELECT q.{owner}_id AS owner, q.feature AS feature, q.weight AS weight FROM ({query}) AS q"
+)
+ALL_FEATURES_TIMEOUT_SECONDS = 120.0  # a whole table, read periodically, never per request
 
 
 class SqlAlchemyFeatureSource(FeatureSource):
@@ -36,6 +40,10 @@ class SqlAlchemyFeatureSource(FeatureSource):
         # Operator SQL has no bind parameters: a colon in it ('genre:drama') is literal text.
         self._user_sql = USER_FEATURES_OF_SQL.format(query=merged["user_features"].replace(":", "\\:"))
         self._title_sql = TITLE_FEATURES_OF_SQL.format(query=merged["title_features"].replace(":", "\\:"))
+        self._all_sql = {
+            owner: ALL_FEATURES_SQL.format(owner=owner, query=merged[f"{owner}_features"].replace(":", "\\:"))
+            for owner in ("user", "title")
+        }
         self._engine = engine
 
     async def user_features(self, user_id: int) -> dict[str, float]:
@@ -43,6 +51,24 @@ class SqlAlchemyFeatureSource(FeatureSource):
 
     async def title_features(self, title_id: int) -> dict[str, float]:
         return await self._features(self._title_sql, title_id)
+
+    async def all_features(self, owner: FeatureOwner) -> FeatureRows:
+        try:
+            async with asyncio.timeout(ALL_FEATURES_TIMEOUT_SECONDS), self._engine.connect() as conn:
+                rows = (await conn.execute(text(self._all_sql[owner]))).all()
+        except TimeoutError:
+            raise SourceUnavailableError(
+                f"the source did not return all {owner} features within {ALL_FEATURES_TIMEOUT_SECONDS:g} s"
+            ) from None
+        except (SQLAlchemyError, OSError) as exc:
+            reason = describe_failure(self._engine, exc)
+            raise SourceUnavailableError(f"the source's {owner} features cannot be read ({reason})") from None
+        owners, features, weights = zip(*rows, strict=True) if rows else ((), (), ())
+        return FeatureRows(
+            [int(o) for o in owners],
+            [None if f is None else str(f) for f in features],
+            [None if w is None else float(w) for w in weights],
+        )
 
     async def _features(self, sql: str, owner_id: int) -> dict[str, float]:
         """Weights of repeated names add up, zero and non-finite weights are left out (as in training)."""

@@ -13,26 +13,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-import structlog
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.source import mysql_stream
 from adapters.source.columns import ColumnBuilder, features_frame, interactions_frame, titles_frame
 from adapters.source.popular import popular_titles
 from adapters.source.queries import (
-    COLUMNS_ONLY_SQL,
     PING_SQL,
     QUERY_COLUMNS,
-    SEEN_INDEX_STATEMENT,
-    SourceQueryError,
     missing_column_error,
     missing_columns,
     normalised,
-    reads_index_only,
     seen_sql_for,
 )
+from adapters.source.query_checks import advise_on_seen_plan, columns_of
 from adapters.source.seen_pairs import SourcePairs, pairs_of, read_tail
 from adapters.source.tables import SourceTables
 from adapters.sql.batched_lookup import BatchedLookup
@@ -47,8 +43,6 @@ CHUNK_ROWS = 20_000
 SEEN_TIMEOUT_SECONDS = 5.0  # a cache miss waits no longer for the "seen" statement it shares
 CONNECT_TIMEOUT_SECONDS = 5.0  # connect, log in and pre-ping: a server that accepts but never answers
 TRAINING_QUERIES = ("titles", "title_features", "users", "user_features", "interactions")
-
-log = structlog.get_logger(__name__)
 
 
 def _utc_now() -> datetime:
@@ -151,7 +145,7 @@ class SqlAlchemyInteractionSource(InteractionSource, InteractionTail):
 
     async def check_queries(self) -> bool:
         """Run each query with LIMIT 0 and check its columns (the service's start); on MySQL/MariaDB
-        also advise on the index of the "seen" read (`_advise_on_seen_plan`).
+        also advise on the index of the "seen" read (`query_checks.advise_on_seen_plan`).
 
         Raises `SourceQueryError` naming the query (and the column) when one fails or lacks a
         column; returns False, checking nothing, when the source cannot be reached.
@@ -163,37 +157,14 @@ class SqlAlchemyInteractionSource(InteractionSource, InteractionTail):
         try:
             for name in QUERY_COLUMNS:
                 await self._columns_of(conn, name)
-            await self._advise_on_seen_plan(conn)
+            await advise_on_seen_plan(
+                conn, self._seen_sql.format(user_ids=placeholders(self._reads.paramstyle, 1))
+            )
         except (SQLAlchemyError, OSError):
             return False
         finally:
             await conn.close()
         return True
-
-    async def _advise_on_seen_plan(self, conn: AsyncConnection) -> None:
-        """On MySQL/MariaDB, warn when a cache miss's "seen" read must fetch table rows.
-
-        The default schema indexes `interactions` by `user_id` alone: each of the user's rows
-        then costs a second lookup in the table. An index on (user_id, title_id) answers from the
-        index, with much less database CPU per miss (BENCHMARKS.md). The source is the
-        operator's: the service only says so.
-        """
-        if not mysql_stream.is_asyncmy(conn):
-            return
-        sql = self._seen_sql.format(user_ids=placeholders(self._reads.paramstyle, 1))
-        try:
-            plan = list((await conn.exec_driver_sql(f"EXPLAIN {sql}", (0,))).mappings())
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise
-            return  # advice only: a server that cannot explain this statement gets none
-        if not reads_index_only(plan):
-            log.warning(
-                "source_seen_read_not_index_only",
-                detail="each cache miss reads its user's interactions row by row from the table; "
-                "an index on (user_id, title_id) lets the database answer from the index alone",
-                statement=SEEN_INDEX_STATEMENT,
-            )
 
     async def close(self) -> None:
         """Release pooled connections (the service's shutdown)."""
@@ -222,19 +193,7 @@ class SqlAlchemyInteractionSource(InteractionSource, InteractionTail):
             raise OSError(f"no answer within {CONNECT_TIMEOUT_SECONDS:g} s") from None
 
     async def _columns_of(self, conn: AsyncConnection, name: str) -> list[str]:
-        """The columns query `name` returns, checked against the documented ones (runs nothing)."""
-        try:
-            result = await conn.execute(text(COLUMNS_ONLY_SQL.format(query=self._queries[name])))
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise
-            reason = describe_failure(self._engine, exc)
-            raise SourceQueryError(f"the source query {name!r} fails: {reason}") from None
-        returned = [str(key) for key in list(result.keys())]
-        missing = missing_columns(name, returned)
-        if missing:
-            raise missing_column_error(name, missing[0])
-        return returned
+        return await columns_of(conn, self._engine, name, self._queries[name])
 
     async def _read(self, conn: AsyncConnection, name: str) -> dict[str, Any]:
         """Stream one base query in chunks into its typed columns."""

@@ -7,7 +7,7 @@ from application.ports.admin_blacklist_store import AdminBlacklistStore
 from application.ports.artifact_store import ArtifactStore
 from application.ports.broadcast_receiver import BroadcastReceiver
 from application.ports.clock import Clock
-from application.ports.feature_source import FeatureSource
+from application.ports.feature_source import FeatureOwner, FeatureRows, FeatureSource
 from application.ports.health import ComponentHealth, HealthReport
 from application.ports.hot_event_store import HotEventStore
 from application.ports.id_generator import IdGenerator
@@ -45,6 +45,8 @@ __all__ = [
     "Clock",
     "ComponentHealth",
     "EpochCallback",
+    "FeatureOwner",
+    "FeatureRows",
     "FeatureSource",
     "ForwardCheck",
     "ForwardResult",

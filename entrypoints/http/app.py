@@ -28,6 +28,7 @@ from entrypoints.http.routes_hot import interact_post
 from entrypoints.http.routes_public import HealthController
 from entrypoints.observability.exposition import metrics_route
 from entrypoints.observability.http_metrics import RouteTemplates, with_http_metrics
+from entrypoints.observability.tracing import with_request_spans
 
 
 def _provide(factory: Callable[[], Any]) -> Provide:
@@ -105,11 +106,14 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
     app.state.admin_token = container.settings().admin_token
     app.state.runtime = runtime
     inner = with_fast_path(app, hot_routes) if fast_path else app
-    metrics = container.observability().metrics
-    if metrics is None:
-        return ServiceApp(app, inner)
+    observability = container.observability()
     templates = RouteTemplates(route.path for route in app.routes)
-    return ServiceApp(app, inner, (*CROSS_CUTTING, with_http_metrics(metrics, templates)))
+    wrappers = list(CROSS_CUTTING)
+    if observability.metrics is not None:
+        wrappers.append(with_http_metrics(observability.metrics, templates))
+    if observability.tracer is not None:
+        wrappers.append(with_request_spans(observability.tracer, templates.of))
+    return ServiceApp(app, inner, wrappers)
 
 
 def create_app_from_env() -> ServiceApp:

@@ -1,7 +1,7 @@
 """Every metric family the contract names, in a registry owned by one container (never the global one).
 
-Hot-path recording looks each label combination up once and keeps the child, so a request costs a
-dict lookup and an increment, no string formatting.
+The request path's families (`request_counts`) are plain numbers without locks: a request costs a
+dict lookup and an addition per family, no string formatting; the rest are prometheus_client's own.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from prometheus_client import (
 from application.ports import ServiceEvents
 from application.ports.service_events import BroadcastDirection, BroadcastKind, CacheLayer, CacheResult
 from domain.training_job import JobStatus, JobTrigger
+from entrypoints.observability.request_counts import Counts, Durations, RequestCounts
 
 if TYPE_CHECKING:
     from entrypoints.observability.tracing import TrainingSpans
@@ -46,25 +47,36 @@ class ServiceMetrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         r = self.registry
-        self.http_requests = Counter(
-            "rec_http_requests", "REST requests answered", ["method", "route", "status"], registry=r
+        # The request path's families: lock-free, bumped on the event loop's thread only.
+        self.http_requests = Counts(
+            "rec_http_requests", "REST requests answered", ["method", "route", "status"]
         )
-        self.http_duration = Histogram(
-            "rec_http_request_duration_seconds", "REST request duration", ["method", "route"],
-            buckets=LATENCY_BUCKETS, registry=r,
-        )  # fmt: skip
-        self.grpc_requests = Counter(
-            "rec_grpc_requests", "gRPC calls answered", ["method", "code"], registry=r
+        self.http_duration = Durations(
+            "rec_http_request_duration_seconds", "REST request duration", ["method", "route"], LATENCY_BUCKETS
         )
-        self.grpc_duration = Histogram(
-            "rec_grpc_request_duration_seconds", "gRPC call duration", ["method"],
-            buckets=LATENCY_BUCKETS, registry=r,
-        )  # fmt: skip
-        self.lists_served = Counter(
-            "rec_lists_served", "Lists answered", ["kind", "source", "cached"], registry=r
+        self.grpc_requests = Counts("rec_grpc_requests", "gRPC calls answered", ["method", "code"])
+        self.grpc_duration = Durations(
+            "rec_grpc_request_duration_seconds", "gRPC call duration", ["method"], LATENCY_BUCKETS
         )
-        self.cache_requests = Counter(
-            "rec_cache_requests", "Cache lookups by layer and result", ["layer", "result"], registry=r
+        self.lists_served = Counts("rec_lists_served", "Lists answered", ["kind", "source", "cached"])
+        self.cache_requests = Counts(
+            "rec_cache_requests", "Cache lookups by layer and result", ["layer", "result"]
+        )
+        self.hot_events = Counts("rec_hot_events", "Hot events by result", ["result"])
+        self.broadcast_messages = Counts(
+            "rec_broadcast_messages", "Messages to and from the other replicas (Redis)", ["kind", "direction"]
+        )
+        r.register(
+            RequestCounts(
+                self.http_requests,
+                self.http_duration,
+                self.grpc_requests,
+                self.grpc_duration,
+                self.lists_served,
+                self.cache_requests,
+                self.hot_events,
+                self.broadcast_messages,
+            )
         )
         self.training_jobs = Counter(
             "rec_training_jobs", "Finished training jobs", ["trigger", "status"], registry=r
@@ -77,15 +89,9 @@ class ServiceMetrics:
         self.training_last_success = Gauge(
             "rec_training_last_success_timestamp_seconds", "When a training last succeeded", registry=r
         )
-        self.hot_events = Counter("rec_hot_events", "Hot events by result", ["result"], registry=r)
-        self.broadcast_messages = Counter(
-            "rec_broadcast_messages", "Messages to and from the other replicas (Redis)",
-            ["kind", "direction"], registry=r,
-        )  # fmt: skip
         Gauge("rec_build_info", "The running build", ["version"], registry=r).labels(build_version()).set(1)
-        self._children: dict[tuple[object, ...], tuple[Counter, Histogram]] = {}
-        self._grpc_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self._simple: dict[tuple[object, ...], Counter] = {}
+        self._statuses = {code: str(code) for code in range(100, 600)}
         self._start_at_zero()
 
     def _start_at_zero(self) -> None:
@@ -94,29 +100,16 @@ class ServiceMetrics:
             for status in FINISHED:
                 self.child(self.training_jobs, trigger.value, status.value)
         for result in ("accepted", "rejected"):
-            self.child(self.hot_events, result)
+            self.hot_events.inc((result,), 0.0)
 
     def observe_http(self, method: str, route: str, status: int, seconds: float) -> None:
         """One REST request; `route` is the route template (`other` for unknown paths)."""
-        key = (method, route, status)
-        pair = self._children.get(key)
-        if pair is None:
-            pair = (
-                self.http_requests.labels(method, route, str(status)),
-                self.http_duration.labels(method, route),
-            )
-            self._children[key] = pair
-        pair[0].inc()
-        pair[1].observe(seconds)
+        self.http_requests.inc((method, route, self._statuses.get(status) or str(status)))
+        self.http_duration.observe((method, route), seconds)
 
     def observe_grpc(self, method: str, code: str, seconds: float) -> None:
-        key = (method, code)
-        pair = self._grpc_children.get(key)
-        if pair is None:
-            pair = (self.grpc_requests.labels(method, code), self.grpc_duration.labels(method))
-            self._grpc_children[key] = pair
-        pair[0].inc()
-        pair[1].observe(seconds)
+        self.grpc_requests.inc((method, code))
+        self.grpc_duration.observe((method,), seconds)
 
     def child(self, family: Counter, *labels: object) -> Counter:
         key = (family, *labels)
@@ -136,16 +129,16 @@ class MetricsEvents(ServiceEvents):
         self._started: dict[str, float] = {}
 
     def list_served(self, kind: str, source: str, cached: bool) -> None:
-        self._m.child(self._m.lists_served, kind, source, cached).inc()
+        self._m.lists_served.inc((kind, source, "true" if cached else "false"))
 
     def cache_lookup(self, layer: CacheLayer, result: CacheResult) -> None:
-        self._m.child(self._m.cache_requests, layer, result).inc()
+        self._m.cache_requests.inc((layer, result))
 
     def hot_event(self, accepted: bool) -> None:
-        self._m.child(self._m.hot_events, "accepted" if accepted else "rejected").inc()
+        self._m.hot_events.inc(("accepted" if accepted else "rejected",))
 
     def broadcast(self, kind: BroadcastKind, direction: BroadcastDirection) -> None:
-        self._m.child(self._m.broadcast_messages, kind, direction).inc()
+        self._m.broadcast_messages.inc((kind, direction))
 
     def training_started(self, job_id: str, trigger: str) -> None:
         self._started[job_id] = time.monotonic()

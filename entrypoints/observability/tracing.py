@@ -7,10 +7,12 @@ process keep their own.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -93,3 +95,32 @@ class TrainingSpans:
         span.set_attribute("rec.status", status)
         span.set_status(Status(StatusCode.OK if status in ("succeeded", "cancelled") else StatusCode.ERROR))
         span.end()
+
+
+def with_request_spans(tracer: Tracer, templates: Callable[[str], str]) -> Callable[[ASGIApp], ASGIApp]:
+    """An outer ASGI wrapper: a server span per REST request, named `METHOD /route/{template}`,
+    child of the caller's `traceparent`; the status recorded, a 5xx marked as an error."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def spanned(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            http: HTTPScope = scope
+            route = templates(http["path"])
+            with request_span(tracer, http, f"{http['method']} {route}") as span:
+                span.set_attribute("http.route", route)
+
+                async def send_seeing_status(message: Message) -> None:
+                    if message["type"] == "http.response.start":
+                        status = message["status"]
+                        span.set_attribute("http.response.status_code", status)
+                        if status >= 500:
+                            span.set_status(Status(StatusCode.ERROR))
+                    await send(message)
+
+                await app(scope, receive, send_seeing_status)
+
+        return spanned
+
+    return wrap

@@ -3,6 +3,7 @@ database), or held by the in-memory fake."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -74,8 +75,8 @@ def memory_source(
     events: Iterable[Event] = (),
     blacklisted: Iterable[tuple[int, str | None]] = (),
     user_ids: Iterable[int] = (),
-    title_feature_rows: Iterable[tuple[int, str, float]] = (),
-    user_feature_rows: Iterable[tuple[int, str, float]] = (),
+    title_feature_rows: Iterable[tuple[int, str, float | None]] = (),
+    user_feature_rows: Iterable[tuple[int, str, float | None]] = (),
     rule: PositiveRule | None = None,
     popular_window_days: int = 30,
 ) -> InMemoryInteractionSource:
@@ -90,6 +91,8 @@ def memory_source(
         (source.user_feature_map, user_feature_rows),
     ):
         for owner, feature, weight in rows:
+            if weight is None or not math.isfinite(weight) or weight == 0:
+                continue  # counts for nothing, as the SQL source reads it
             named = maps.setdefault(owner, {})
             named[feature] = named.get(feature, 0.0) + weight
     return source

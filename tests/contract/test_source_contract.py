@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from adapters.seen_index.features import InMemoryFeatures
 from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
 from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
 from adapters.sql.engines import create_source_engine
@@ -47,16 +48,24 @@ async def make_source(db_url: str | None) -> AsyncIterator[Make]:
         await engine.dispose()
 
 
-@pytest.fixture
-async def make_features(db_url: str | None) -> AsyncIterator[Make]:
+@pytest.fixture(params=["read", "held"])
+async def make_features(db_url: str | None, request: pytest.FixtureRequest) -> AsyncIterator[Make]:
+    """The source's features as read per lookup, and as held in memory after one refresh."""
     engines: list[Any] = []
 
     async def make(*rows: Any, **named: Any) -> FeatureSource:
+        read: FeatureSource
         if db_url is None:
-            return memory_source(*rows, **named)
-        await fill_source(db_url, *rows, **named)
-        engines.append(create_source_engine(db_url))
-        return SqlAlchemyFeatureSource(engines[-1])
+            read = memory_source(*rows, **named)
+        else:
+            await fill_source(db_url, *rows, **named)
+            engines.append(create_source_engine(db_url))
+            read = SqlAlchemyFeatureSource(engines[-1])
+        if request.param == "read":
+            return read
+        held = InMemoryFeatures(read)
+        await held.refresh()
+        return held
 
     yield make
     for engine in engines:
@@ -204,6 +213,33 @@ async def test_features_of_one_user_or_title_add_up_by_name(make_features: Make)
     assert await features.user_features(6) == {}
     assert await features.title_features(2) == {"genre:drama": 1.0}
     assert await features.title_features(3) == {"genre:comedy": 1.0}  # a title the catalogue lacks
+    assert await features.title_features(1) == {}
+
+
+async def test_all_features_are_every_row_as_read(make_features: Make) -> None:
+    features = await make_features(
+        active([1, 2]),
+        user_feature_rows=[(5, "age:25-34", 1.0), (7, "genre:drama", 0.5), (7, "genre:drama", 0.25)],
+        title_feature_rows=[(2, "genre:drama", 1.0)],
+    )
+    users = await features.all_features("user")
+    rows = sorted(zip(users.owners, users.features, users.weights, strict=True))
+    assert rows == [(5, "age:25-34", 1.0), (7, "genre:drama", 0.25), (7, "genre:drama", 0.5)] or (
+        # the fake holds features already summed by name
+        rows == [(5, "age:25-34", 1.0), (7, "genre:drama", 0.75)]
+    )
+    titles = await features.all_features("title")
+    assert list(zip(titles.owners, titles.features, titles.weights, strict=True)) == [(2, "genre:drama", 1.0)]
+
+
+async def test_rows_without_a_usable_weight_count_for_nothing(make_features: Make) -> None:
+    features = await make_features(
+        active([1]),
+        user_feature_rows=[(5, "age:25-34", 0.0), (5, "genre:comedy", 2.0), (6, "genre:drama", 0.0)],
+        title_feature_rows=[(1, "genre:drama", 0.0)],
+    )
+    assert await features.user_features(5) == {"genre:comedy": 2.0}
+    assert await features.user_features(6) == {}
     assert await features.title_features(1) == {}
 
 

@@ -99,15 +99,25 @@ class RealSource:
             await engine.dispose()
 
 
+COLD_USERS = range(200, 204)
+"""Users with features and no interaction: their lists are cold-start ones."""
+
+
+def group_features() -> list[tuple[int, str, float]]:
+    """Every user's taste group as a feature, the cold-start users' too."""
+    return [(user, f"group:{user % 4}", 1.0) for user in (*range(1, 121), *COLD_USERS)]
+
+
 async def real_source(kind: str, tmp_path: Path, mysql_url: str | None) -> AsyncIterator[RealSource]:
     titles = [(t, f"Title {t}", True) for t in range(1, 61)]
+    features = {"user_ids": range(1, 121), "user_feature_rows": group_features()}
     if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'source.db'}"
-        await fill_source(url, titles, taste_events(), user_ids=range(1, 121))
+        await fill_source(url, titles, taste_events(), **features)
         yield RealSource(url, url)
         return
     assert mysql_url is not None
-    await fill_source(mysql_url, titles, taste_events(), user_ids=range(1, 121))
+    await fill_source(mysql_url, titles, taste_events(), **features)
     relay = Relay(3306)
     port = await relay.start()
     try:

@@ -19,7 +19,7 @@ from entrypoints.grpc.server import GrpcService
 from protos import recommendations_pb2 as pb
 from protos import recommendations_pb2_grpc as pb_grpc
 from tests.e2e.conftest import client_for
-from tests.e2e.seen_source import RealSource, real_source, running, taste_events, train
+from tests.e2e.seen_source import COLD_USERS, RealSource, real_source, running, taste_events, train
 
 pytestmark = pytest.mark.integration
 
@@ -132,11 +132,14 @@ async def test_a_cache_miss_sends_no_statement_to_any_database(
             token = misses.set(True)
             try:
                 answers = [await user_list(api, user) for user in range(1, 41)]
+                cold = [await user_list(api, user) for user in COLD_USERS]
             finally:
                 misses.reset(token)
             sent = (source.relay.sent if source.relay else 0) - relay_before
     assert all(a["cached"] is False and a["source"] == "model" for a in answers)
     assert all(not seen_in_data(user) & set(a["item_ids"]) for user, a in enumerate(answers, 1))
+    # users the model does not know: ranked from their features, held in memory too
+    assert all(a["cached"] is False and a["source"] == "cold_start" for a in cold), cold
     if seen_from == "memory":
         assert statements[0] == 0 and sent == 0
     else:

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from dependency_injector import containers, providers
 
-from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
-from adapters.cache.coalescing_cache import CoalescingCache
-from adapters.cache.in_process_cache import InProcessRecommendationCache
-from adapters.cache.redis_broadcast import RedisBroadcast
-from adapters.cache.redis_cache import RedisRecommendationCache
-from adapters.cache.redis_channel import RedisChannel
-from adapters.cache.redis_connect import channel_listener
-from adapters.cache.redis_near_cache import RedisNearCache
 from adapters.lightfm_engine import LightFMEngine
 from adapters.lightfm_engine.tuning.study import StudyStore
 from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
-from adapters.seen_index.features import InMemoryFeatures
 from adapters.seen_index.numpy_index import NumpySeenIndex
 from adapters.source.hot_event_merger import SourceTablesEventMerger
-from adapters.source.queries import load_query_file
 from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
 from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
 from adapters.sql.engines import create_engine_for, create_source_engine, sync_url
@@ -43,15 +31,6 @@ from application.invalidate_cache import InvalidateCache
 from application.job_runner import JobRunner
 from application.join_tuning import JoinTuning
 from application.model_views import JobQueries, ModelQueries
-from application.ports import (
-    NO_BROADCAST,
-    NO_EVENTS,
-    ArtifactStore,
-    FeatureSource,
-    ReplicaBroadcast,
-    SeenIndex,
-    ServiceEvents,
-)
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
@@ -63,100 +42,21 @@ from application.schedule_training import ScheduleTraining
 from application.serving_state import ServingState
 from application.train_model import TrainModel
 from application.training_guard import TrainingGuard
-from application.training_pipeline import TrainingPipeline, TrainingPolicy, TrainingPorts
+from application.training_pipeline import TrainingPipeline, TrainingPorts
 from application.tune_model import TuneModel
-from domain.activation_policy import AutoActivate
-from domain.interaction import PositiveRule
+from entrypoints import wiring
 from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.exposition import Observability
 from entrypoints.observability.lifecycle import ObservabilityLifecycle
 from entrypoints.observability.traced import traced, traced_engine
 from entrypoints.runtime import Jobs, ServiceRuntime, Serving
 from entrypoints.scheduler import ApschedulerJobScheduler
-from entrypoints.settings import Settings, load_settings
-
-
-def _policy(settings: Settings) -> TrainingPolicy:
-    return TrainingPolicy(AutoActivate.parse(settings.auto_activate), settings.keep_models)
-
-
-def _rule(settings: Settings) -> PositiveRule:
-    return PositiveRule(settings.interaction_weights, settings.rating_min_positive)
-
-
-def _source_queries(settings: Settings) -> dict[str, str] | None:
-    return load_query_file(settings.source_queries) if settings.source_queries else None
-
-
-def _schedules(settings: Settings) -> bool:
-    """Only the training process schedules (REC_TRAIN_CRON=off: a serving replica)."""
-    return settings.train_cron != "off"
-
-
-def _artifacts(settings: Settings) -> ArtifactStore:
-    """By the scheme of REC_ARTIFACTS_URL: a directory, or a bucket with a local cache."""
-    location = settings.artifacts_bucket
-    if location is None:
-        return FilesystemArtifactStore(settings.artifacts_dir)
-    from adapters.artifacts.s3_artifacts import S3ArtifactStore  # boto3 is loaded only when used
-
-    bucket, prefix = location
-    return S3ArtifactStore(bucket, prefix, settings.artifact_cache_dir, endpoint_url=settings.s3_endpoint_url)
-
-
-def _tail(
-    settings: Settings, tail: Callable[[], FollowSourceInteractions]
-) -> FollowSourceInteractions | None:
-    """The seen index's tail runs only with REC_SEEN_FROM=memory."""
-    return tail() if settings.seen_from == "memory" else None
-
-
-def _serving_index(settings: Settings, index: SeenIndex) -> SeenIndex | None:
-    """The index that answers "seen" on a miss: none with REC_SEEN_FROM=source (version 1's reads)."""
-    return index if settings.seen_from == "memory" else None
-
-
-def _request_features(settings: Settings, features: FeatureSource) -> FeatureSource:
-    """With REC_SEEN_FROM=memory a miss reads features from memory too (refreshed with the catalogue)."""
-    return InMemoryFeatures(features) if settings.seen_from == "memory" else features
-
-
-def _features_refresh(features: FeatureSource) -> Callable[[], Awaitable[None]] | None:
-    return features.refresh if isinstance(features, InMemoryFeatures) else None
-
-
-def _channel(settings: Settings) -> RedisChannel | None:
-    """The one subscription of this process to its replicas' Redis channel (none without Redis)."""
-    return RedisChannel(channel_listener(settings.redis_url)) if settings.redis_url else None
-
-
-def _cache(
-    settings: Settings, events: ServiceEvents = NO_EVENTS, channel: RedisChannel | None = None
-) -> CoalescingCache:
-    """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
-    ttl = settings.cache_ttl_seconds
-    if settings.redis_url:
-        shared = RedisRecommendationCache.from_url(settings.redis_url, ttl, events=events)
-        if settings.near_cache_seconds <= 0:
-            return CoalescingCache(shared)
-        listening = channel or channel_listener(settings.redis_url)
-        near = RedisNearCache(shared, listening, settings.near_cache_seconds, events=events)
-        return CoalescingCache(near)
-    return CoalescingCache(InProcessRecommendationCache(ttl_seconds=ttl, events=events))
-
-
-def _broadcast(
-    settings: Settings, channel: RedisChannel | None, events: ServiceEvents = NO_EVENTS
-) -> ReplicaBroadcast:
-    """Announcements on the replicas' Redis channel; without Redis the registry poll alone."""
-    if settings.redis_url is None or channel is None:
-        return NO_BROADCAST
-    return RedisBroadcast.from_url(settings.redis_url, channel, events)
+from entrypoints.settings import load_settings
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
-    rule = providers.Singleton(_rule, settings)
+    rule = providers.Singleton(wiring.positive_rule, settings)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIdGenerator)
     state = providers.Singleton(ServingState)
@@ -172,14 +72,14 @@ class Container(containers.DeclarativeContainer):
         engine=source_engine,
         rule=rule,
         popular_window_days=settings.provided.popular_window_days,
-        queries=providers.Singleton(_source_queries, settings),
+        queries=providers.Singleton(wiring.source_queries, settings),
     )
     registry = providers.Singleton(SqlAlchemyModelRegistry, registry_engine)
-    artifacts = providers.Singleton(_artifacts, settings)
+    artifacts = providers.Singleton(wiring.artifacts, settings)
     engine = providers.Singleton(LightFMEngine, rule=rule, threads=settings.provided.train_threads)
-    redis_channel = providers.Singleton(_channel, settings)
-    cache = providers.Singleton(_cache, settings, events, redis_channel)
-    broadcast = providers.Singleton(_broadcast, settings, redis_channel, events)
+    redis_channel = providers.Singleton(wiring.redis_channel, settings)
+    cache = providers.Singleton(wiring.cache, settings, events, redis_channel)
+    broadcast = providers.Singleton(wiring.broadcast, settings, redis_channel, events)
     # Hot events and the admin blacklist live in the registry database (contract sections 4.3, 6).
     hot_events_engine = providers.Singleton(create_events_engine, settings.provided.effective_registry_url)
     hot_events = providers.Singleton(SqlAlchemyHotEventStore, hot_events_engine)
@@ -190,17 +90,17 @@ class Container(containers.DeclarativeContainer):
     )
     # Every user's seen titles in memory; recent additions kept as long as a cached list lives.
     seen_index = providers.Singleton(NumpySeenIndex, settings.provided.cache_ttl_seconds)
-    serving_index = providers.Singleton(_serving_index, settings, seen_index)
+    serving_index = providers.Singleton(wiring.serving_index, settings, seen_index)
     follow_source_interactions = providers.Singleton(FollowSourceInteractions, source, seen_index, hot_events)
     # Tests that override `source` with the in-memory fake override `features` with it too.
     features = providers.Singleton(
-        SqlAlchemyFeatureSource, source_engine, providers.Singleton(_source_queries, settings)
+        SqlAlchemyFeatureSource, source_engine, providers.Singleton(wiring.source_queries, settings)
     )
 
     # What a request uses, as the request-path use cases see it: in spans when tracing is on.
     tracer = observability.provided.tracer
     traced_source = providers.Singleton(traced, source, "source", tracer)
-    request_features = providers.Singleton(_request_features, settings, features)
+    request_features = providers.Singleton(wiring.request_features, settings, features)
     traced_features = providers.Singleton(traced, request_features, "features", tracer)
     traced_cache = providers.Singleton(traced, cache, "cache", tracer)
     traced_hot_events = providers.Singleton(traced, hot_events, "hot_events", tracer)
@@ -212,7 +112,7 @@ class Container(containers.DeclarativeContainer):
     training_ports = providers.Singleton(
         TrainingPorts, training_source, engine, artifacts, registry, registry, clock, ids
     )
-    training_policy = providers.Singleton(_policy, settings)
+    training_policy = providers.Singleton(wiring.training_policy, settings)
     training_pipeline = providers.Singleton(
         TrainingPipeline, training_ports, state, activate_model, training_policy
     )
@@ -306,12 +206,12 @@ class Container(containers.DeclarativeContainer):
             observability=providers.Factory(
                 ObservabilityLifecycle, observability, state, check_health, settings
             ),
-            follow_source=providers.Callable(_tail, settings, follow_source_interactions.provider),
+            follow_source=providers.Callable(wiring.tail, settings, follow_source_interactions.provider),
             tail_seconds=settings.provided.source_tail_seconds,
             broadcast=broadcast,
             follow_replicas=follow_replicas,
             poll_seconds=settings.provided.registry_poll_seconds,
-            refresh_features=providers.Callable(_features_refresh, request_features),
+            refresh_features=providers.Callable(wiring.features_refresh, request_features),
             close=providers.List(
                 hot_events.provided.close,
                 admin_blacklist_store.provided.close,
@@ -326,7 +226,7 @@ class Container(containers.DeclarativeContainer):
             recover_jobs=recover_jobs,
             scheduler=scheduler,
             train_model=train_model,
-            schedules=providers.Callable(_schedules, settings),
+            schedules=providers.Callable(wiring.schedules, settings),
         ),
         admin_token_set=providers.Callable(bool, settings.provided.admin_token),
     )

@@ -39,7 +39,8 @@ def blacklist_message(origin: str) -> bytes:
 
 
 def hot_event_message(origin: str, event: Interaction) -> bytes:
-    micros = (event.created_at - _EPOCH) // timedelta(microseconds=1)
+    moment = event.created_at if event.created_at.tzinfo else event.created_at.replace(tzinfo=UTC)
+    micros = (moment - _EPOCH) // timedelta(microseconds=1)
     score = "" if event.raw_score is None else repr(float(event.raw_score))
     text = f"{origin}:{event.user_id}:{event.title_id}:{micros}:{score}:{event.int_type}"
     return HOT_EVENT + text.encode()

@@ -127,5 +127,9 @@ def test_a_hot_event_survives_the_wire_and_malformed_messages_are_refused() -> N
     plain = Interaction(1, 2, "weird:type", None, EVENT.created_at)
     again = decode_announcement(hot_event_message("o", plain))
     assert again is not None and again.event == plain
+    naive = Interaction(1, 2, "view", None, datetime(2026, 12, 3, 11, 0))  # read as UTC
+    decoded = decode_announcement(hot_event_message("o", naive))
+    assert decoded is not None and decoded.event is not None
+    assert decoded.event.created_at == datetime(2026, 12, 3, 11, 0, tzinfo=UTC)
     for junk in (b"h:o:0:2:1::view", b"h:o:x:2:1::view", b"h:o:1:2", b"a:o:", b"h:\xff", b"zz"):
         assert decode_announcement(junk) is None, junk

@@ -20,12 +20,14 @@ class JoinTuning:
         self._search = search
         self._jobs = jobs
         self._source = source
+        self._done: set[str] = set()  # joined or declined already: the source is not read again for it
 
     async def execute(self) -> int:
         """Join one running search, until it ends; return how many trials ran here (0: none open)."""
         for search_id in await self._search.open_searches():
-            if not await self._running(search_id):
+            if search_id in self._done or not await self._running(search_id):
                 continue
+            self._done.add(search_id)
             data = await self._source.load_training_data()
             log.info("tune_worker_joining", extra={"job_id": search_id})
 

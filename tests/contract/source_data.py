@@ -4,6 +4,7 @@ database), or held by the in-memory fake."""
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -96,3 +97,20 @@ def memory_source(
             named = maps.setdefault(owner, {})
             named[feature] = named.get(feature, 0.0) + weight
     return source
+
+
+TASTE_T0 = datetime(2026, 6, 1)
+
+
+def taste_events(n_users: int = 120, n_titles: int = 60, seed: int = 3) -> list[Event]:
+    """Users like the titles of their own group (id mod 4), and view one title of any group: enough
+    structure for a quick fit to rank a user's group first."""
+    rng = random.Random(seed)
+    events: list[Event] = []
+    for user in range(1, n_users + 1):
+        liked = [t for t in range(1, n_titles + 1) if t % 4 == user % 4]
+        for title in rng.sample(liked, 8):
+            stamp = TASTE_T0 + timedelta(hours=title)
+            events.append((user, title, "rating", float(rng.choice([4, 5])), stamp))
+        events.append((user, rng.randint(1, n_titles), "view", None, TASTE_T0))
+    return events

@@ -4,11 +4,10 @@ counts what the service sends), written by another client as the site would writ
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -19,23 +18,10 @@ from application.train_model import TrainCommand
 from domain.model_version import TrainParams
 from entrypoints.container import Container
 from entrypoints.settings import Settings
-from tests.contract.source_data import Event, fill_source
+from tests.contract.source_data import fill_source, taste_events
 from tests.e2e.conftest import index_ready
 
-T0 = datetime(2026, 6, 1)
 SMALL = TrainParams(no_components=8, epochs=3)
-
-
-def taste_events(n_users: int = 120, n_titles: int = 60, seed: int = 3) -> list[Event]:
-    """Users like the titles of their group (id mod 4); a view of any title besides."""
-    rng = random.Random(seed)
-    events: list[Event] = []
-    for user in range(1, n_users + 1):
-        liked = [t for t in range(1, n_titles + 1) if t % 4 == user % 4]
-        for title in rng.sample(liked, 8):
-            events.append((user, title, "rating", float(rng.choice([4, 5])), T0 + timedelta(hours=title)))
-        events.append((user, rng.randint(1, n_titles), "view", None, T0))
-    return events
 
 
 class Relay:

@@ -17,6 +17,7 @@ import pytest
 
 from entrypoints.settings import Settings
 from protos import recommendations_pb2 as pb
+from tests.e2e.asgi_call import call
 from tests.e2e.grpc_helpers import Served, expect_status, serve_fake
 
 CODES = {"invalid_argument", "unauthenticated", "forbidden", "not_found", "conflict", "unavailable"}
@@ -178,33 +179,8 @@ async def test_raw_non_ascii_targets(api: httpx.AsyncClient, path: str, query: b
 async def raw_asgi_call(api: httpx.AsyncClient, method: str, path: str, query: bytes) -> tuple[int, bytes]:
     transport = api._transport
     assert isinstance(transport, httpx.ASGITransport)
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", b"service")],
-        "client": ("127.0.0.1", 40000),
-        "server": ("service", 80),
-    }
-    answer: dict[str, Any] = {"body": b""}
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-        else:
-            answer["body"] += message.get("body", b"")
-
-    await transport.app(scope, receive, send)
-    return answer["status"], answer["body"]
+    status, _headers, body = await call(transport.app, path, query, method)
+    return status, body
 
 
 @pytest.fixture

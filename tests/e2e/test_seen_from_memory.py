@@ -18,8 +18,9 @@ from sqlalchemy import event
 from entrypoints.grpc.server import GrpcService
 from protos import recommendations_pb2 as pb
 from protos import recommendations_pb2_grpc as pb_grpc
+from tests.contract.source_data import taste_events
 from tests.e2e.conftest import client_for
-from tests.e2e.seen_source import COLD_USERS, RealSource, real_source, running, taste_events, train
+from tests.e2e.seen_source import COLD_USERS, RealSource, real_source, running, train
 
 pytestmark = pytest.mark.integration
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -24,24 +22,12 @@ from domain.model_version import TrainParams
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.conftest import MySqlDatabase
-from tests.contract.source_data import Event, fill_source
+from tests.contract.source_data import TASTE_T0, Event, fill_source, taste_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.mysql]
 
-T0 = datetime(2026, 6, 1)
+T0 = TASTE_T0
 SMALL = TrainParams(no_components=8, epochs=3)
-
-
-def taste_events(n_users: int = 120, n_titles: int = 60, seed: int = 3) -> list[Event]:
-    """Users like the titles of their own group (id mod 4): enough structure for a quick fit."""
-    rng = random.Random(seed)
-    events: list[Event] = []
-    for user in range(1, n_users + 1):
-        liked = [t for t in range(1, n_titles + 1) if t % 4 == user % 4]
-        for title in rng.sample(liked, 8):
-            events.append((user, title, "rating", float(rng.choice([4, 5])), T0 + timedelta(hours=title)))
-        events.append((user, rng.randint(1, n_titles), "view", None, T0))
-    return events
 
 
 async def fill_taste(url: str) -> None:

@@ -116,9 +116,9 @@ async def wait_for_job(container: Container, job_id: str, seconds: float) -> Job
 async def test_a_worker_runs_trials_of_the_trainers_search_and_stops_when_it_is_cancelled(
     trainer: Container, worker: Path, registry_url: str
 ) -> None:
-    budget = TuneBudget(n_trials=4, timeout_seconds=180)
+    budget = TuneBudget(n_trials=4, timeout_seconds=120)
     job = await trainer.tune_model().submit(TuneCommand(budget, activate=False))
-    assert await wait_for_job(trainer, job.job_id, 240) is JobStatus.SUCCEEDED, tail(worker)
+    assert await wait_for_job(trainer, job.job_id, 480) is JobStatus.SUCCEEDED, tail(worker)
 
     study = study_of(registry_url, job.job_id)
     processes = by_process(study)

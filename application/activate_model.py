@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from application.model_views import ModelVersionView
-from application.ports import ArtifactStore, ModelRegistry, RecommenderEngine
+from application.ports import NO_BROADCAST, ArtifactStore, ModelRegistry, RecommenderEngine, ReplicaBroadcast
 from application.serving_state import ActiveModel, ServingState
 from domain.errors import ArtifactError, ConflictError, NotFoundError
 
@@ -19,19 +19,22 @@ class ActivateModel:
         artifacts: ArtifactStore,
         engine: RecommenderEngine,
         state: ServingState,
+        broadcast: ReplicaBroadcast = NO_BROADCAST,
     ) -> None:
+        self._broadcast = broadcast
         self._registry = registry
         self._artifacts = artifacts
         self._engine = engine
         self._state = state
 
     async def execute(self, model_id: str, fence: int | None = None) -> ModelVersionView:
-        """Serve `model_id` here and record it as the active version for every process (a training's
-        activation is fenced by its trainer's term: refused, nothing changes here either)."""
+        """Serve `model_id` here, record it as the active version for every process and tell them
+        (a training's activation is fenced by its trainer's term: refused, nothing changes)."""
         version = await self._prepare(model_id)
         await self._registry.set_active(model_id, fence=fence)
         self._state.model = version
         log.info("model_activated", extra={"model_id": model_id})
+        await self._broadcast.model_activated(model_id)  # before the answer: the others follow at once
         return ModelVersionView(version.version, is_active=True)
 
     async def load(self, model_id: str) -> None:

@@ -7,7 +7,7 @@ next answer of every path (cached or not) without retraining or flushing.
 
 from __future__ import annotations
 
-from application.ports import AdminBlacklistStore
+from application.ports import NO_BROADCAST, AdminBlacklistStore, ReplicaBroadcast
 from application.serving_state import ServingState
 from domain.blacklist import BlacklistEntry, BlacklistOrigin
 from domain.errors import InvalidArgumentError, NotFoundError
@@ -17,13 +17,16 @@ MAX_REASON_LENGTH = 255
 
 
 class BlacklistAdmin:
-    def __init__(self, store: AdminBlacklistStore, state: ServingState) -> None:
+    def __init__(
+        self, store: AdminBlacklistStore, state: ServingState, broadcast: ReplicaBroadcast = NO_BROADCAST
+    ) -> None:
+        self._broadcast = broadcast
         self._store = store
         self._state = state
         self._writes = 0  # local changes; a reload that raced one must not undo it
 
     async def load(self) -> None:
-        """Read the stored list into the serving state (at start, then periodically for replicas)."""
+        """Read the stored list into the serving state (at start, on another replica's change, and polled)."""
         writes = self._writes
         entries = await self._store.list_entries()
         if writes == self._writes:
@@ -42,6 +45,7 @@ class BlacklistAdmin:
         await self._store.put(entry)
         kept = [e for e in self._state.admin_blacklist if e.title_id != title_id]
         self._apply((*kept, entry))
+        await self._broadcast.blacklist_changed()
         return entry
 
     async def remove(self, title_id: int) -> None:
@@ -49,6 +53,7 @@ class BlacklistAdmin:
         if not await self._store.remove(title_id):
             raise NotFoundError(self._not_held(title_id))
         self._apply(tuple(e for e in self._state.admin_blacklist if e.title_id != title_id))
+        await self._broadcast.blacklist_changed()
 
     def _apply(self, entries: tuple[BlacklistEntry, ...]) -> None:
         self._writes += 1

@@ -81,7 +81,7 @@ class TuneModel:
             async def on_progress(where: TuneProgress) -> None:
                 await progress.report(SEARCH_SHARE * _search_fraction(where, budget), _note(where, budget))
 
-            outcome = await self._tuner.tune(data, budget, on_progress)
+            outcome = await self._tuner.tune(data, budget, on_progress, search_id=job.job_id)
             log.info(
                 "tuning_finished",
                 extra={

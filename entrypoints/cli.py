@@ -1,9 +1,10 @@
-"""Command line: `serve`, `serve-grpc`, `train`, `tune`, `demo-data`, `load-movielens`."""
+"""Command line: `serve`, `serve-grpc`, `train`, `tune`, `tune-worker`, `demo-data`, `load-movielens`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import sys
@@ -35,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--trials", type=int, default=30, help="at most this many trials (1..500)")
     tune.add_argument("--timeout", type=int, default=900, help="search time limit in seconds (1..7200)")
     tune.add_argument("--no-activate", action="store_true")
+    worker = sub.add_parser(
+        "tune-worker", help="run trials of the tuning jobs the trainer runs (Optuna storage in the registry)"
+    )
+    worker.add_argument("--poll-seconds", type=float, default=2.0, help="how often to look for a tuning")
+    worker.add_argument("--once", action="store_true", help="exit after one tuning job (or none open)")
     demo = sub.add_parser("demo-data", help="generate the embedded demo source")
     demo.add_argument("--if-absent", action="store_true", help="do nothing when the file exists")
     demo.add_argument("--path", type=Path, default=None)
@@ -129,6 +135,49 @@ async def _tune(args: argparse.Namespace) -> int:
     return 0 if job.status.value == "succeeded" else 1
 
 
+async def _tune_worker(args: argparse.Namespace) -> int:
+    """Join running tunings until SIGTERM/SIGINT; a trial running then is failed (it does not count)."""
+    import signal
+
+    from entrypoints.container import Container
+
+    container = Container()
+    await container.registry().create_schema()  # the registry's migrations before Optuna's tables
+    join = container.join_tuning()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    log.info("tune_worker_started", poll_seconds=args.poll_seconds)
+    try:
+        while not stopping.is_set():
+            work = asyncio.ensure_future(join.execute())
+            stop = asyncio.ensure_future(stopping.wait())
+            await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not work.done():
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+                break
+            try:
+                ran = work.result()
+            except Exception as exc:  # a database or the source down: try again at the next poll
+                log.warning("tune_worker_failed", error=f"{type(exc).__name__}: {exc}")
+                ran = 0
+            if ran:
+                log.info("tune_worker_search_done", trials=ran)
+            if args.once:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), args.poll_seconds)
+    finally:
+        for close in (container.source().close, container.hot_events().close, container.registry().close):
+            await close()
+    log.info("tune_worker_stopped")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from entrypoints.settings import load_settings
@@ -143,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_train(args))
     if args.command == "tune":
         return asyncio.run(_tune(args))
+    if args.command == "tune-worker":
+        return asyncio.run(_tune_worker(args))
     from entrypoints.serve import serve_all, serve_grpc
 
     if args.command == "serve-grpc":

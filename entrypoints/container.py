@@ -5,6 +5,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.lightfm_engine import LightFMEngine
+from adapters.lightfm_engine.tuning.study import StudyStore
 from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
@@ -14,7 +15,7 @@ from adapters.seen_index.numpy_index import NumpySeenIndex
 from adapters.source.hot_event_merger import SourceTablesEventMerger
 from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
 from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
-from adapters.sql.engines import create_engine_for, create_source_engine
+from adapters.sql.engines import create_engine_for, create_source_engine, sync_url
 from adapters.system.clock import RandomIdGenerator, SystemClock
 from application.activate_model import ActivateModel
 from application.add_new_titles import AddNewTitles
@@ -22,12 +23,15 @@ from application.blacklist_admin import BlacklistAdmin
 from application.cancel_job import CancelJob
 from application.check_health import CheckHealth
 from application.follow_active_model import FollowActiveModel
+from application.follow_replicas import FollowReplicas
 from application.follow_source_interactions import FollowSourceInteractions
+from application.hot_effects import HotEventEffects
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
 from application.job_dispatcher import JobDispatcher
 from application.job_runner import JobRunner
+from application.join_tuning import JoinTuning
 from application.model_views import JobQueries, ModelQueries
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
@@ -44,19 +48,7 @@ from application.training_desk import TrainingDesk
 from application.training_guard import TrainingGuard
 from application.training_pipeline import TrainingPipeline, TrainingPorts
 from application.tune_model import TuneModel
-from entrypoints.choices import (
-    _artifacts,
-    _cache,
-    _candidate,
-    _features_refresh,
-    _holder,
-    _policy,
-    _request_features,
-    _rule,
-    _serving_index,
-    _source_queries,
-    _tail,
-)
+from entrypoints import wiring
 from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.exposition import Observability
 from entrypoints.observability.lifecycle import ObservabilityLifecycle
@@ -69,7 +61,7 @@ from entrypoints.trainer_role import TrainerParts, TrainerRole
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
-    rule = providers.Singleton(_rule, settings)
+    rule = providers.Singleton(wiring.positive_rule, settings)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIdGenerator)
     state = providers.Singleton(ServingState)
@@ -85,12 +77,14 @@ class Container(containers.DeclarativeContainer):
         engine=source_engine,
         rule=rule,
         popular_window_days=settings.provided.popular_window_days,
-        queries=providers.Singleton(_source_queries, settings),
+        queries=providers.Singleton(wiring.source_queries, settings),
     )
     registry = providers.Singleton(SqlAlchemyModelRegistry, registry_engine)
-    artifacts = providers.Singleton(_artifacts, settings)
+    artifacts = providers.Singleton(wiring.artifacts, settings)
     engine = providers.Singleton(LightFMEngine, rule=rule, threads=settings.provided.train_threads)
-    cache = providers.Singleton(_cache, settings, events)
+    redis_channel = providers.Singleton(wiring.redis_channel, settings)
+    cache = providers.Singleton(wiring.cache, settings, events, redis_channel)
+    broadcast = providers.Singleton(wiring.broadcast, settings, redis_channel, events)
     # Hot events and the admin blacklist live in the registry database (contract sections 4.3, 6).
     hot_events_engine = providers.Singleton(create_events_engine, settings.provided.effective_registry_url)
     hot_events = providers.Singleton(SqlAlchemyHotEventStore, hot_events_engine)
@@ -101,29 +95,29 @@ class Container(containers.DeclarativeContainer):
     )
     # Every user's seen titles in memory; recent additions kept as long as a cached list lives.
     seen_index = providers.Singleton(NumpySeenIndex, settings.provided.cache_ttl_seconds)
-    serving_index = providers.Singleton(_serving_index, settings, seen_index)
+    serving_index = providers.Singleton(wiring.serving_index, settings, seen_index)
     follow_source_interactions = providers.Singleton(FollowSourceInteractions, source, seen_index, hot_events)
     # Tests that override `source` with the in-memory fake override `features` with it too.
     features = providers.Singleton(
-        SqlAlchemyFeatureSource, source_engine, providers.Singleton(_source_queries, settings)
+        SqlAlchemyFeatureSource, source_engine, providers.Singleton(wiring.source_queries, settings)
     )
 
     # What a request uses, as the request-path use cases see it: in spans when tracing is on.
     tracer = observability.provided.tracer
     traced_source = providers.Singleton(traced, source, "source", tracer)
-    request_features = providers.Singleton(_request_features, settings, features)
+    request_features = providers.Singleton(wiring.request_features, settings, features)
     traced_features = providers.Singleton(traced, request_features, "features", tracer)
     traced_cache = providers.Singleton(traced, cache, "cache", tracer)
     traced_hot_events = providers.Singleton(traced, hot_events, "hot_events", tracer)
     serving_engine = providers.Singleton(traced_engine, engine, tracer)  # its scorers rank in spans
     hot_seen = providers.Singleton(HotSeen, traced_hot_events)
 
-    activate_model = providers.Singleton(ActivateModel, registry, artifacts, serving_engine, state)
+    activate_model = providers.Singleton(ActivateModel, registry, artifacts, serving_engine, state, broadcast)
     refresh_catalogue = providers.Singleton(RefreshCatalogue, source, state)
     training_ports = providers.Singleton(
         TrainingPorts, training_source, engine, artifacts, registry, registry, clock, ids
     )
-    training_policy = providers.Singleton(_policy, settings)
+    training_policy = providers.Singleton(wiring.training_policy, settings)
     training_pipeline = providers.Singleton(
         TrainingPipeline, training_ports, state, activate_model, training_policy
     )
@@ -133,9 +127,9 @@ class Container(containers.DeclarativeContainer):
         TrainerElection,
         trainer_lease,
         clock,
-        providers.Singleton(_holder),
+        providers.Singleton(wiring.lease_holder),
         settings.provided.trainer_lease_seconds,
-        candidate=providers.Callable(_candidate, settings),
+        candidate=providers.Callable(wiring.trainer_candidate, settings),
     )
     job_runner = providers.Singleton(
         JobRunner,
@@ -151,7 +145,14 @@ class Container(containers.DeclarativeContainer):
         TrainingDesk, registry, clock, trainer_election, settings.provided.trainer_lease_seconds
     )
     train_model = providers.Singleton(TrainModel, job_runner, training_pipeline, training_desk)
-    tuner = providers.Singleton(LightFMTuner, rule=rule, threads=settings.provided.train_threads)
+    # Trials shared with `rec-service tune-worker` processes through Optuna's storage in the registry.
+    studies = providers.Singleton(
+        StudyStore, providers.Callable(sync_url, settings.provided.effective_registry_url)
+    )
+    tuner = providers.Singleton(
+        LightFMTuner, rule=rule, threads=settings.provided.train_threads, store=studies
+    )
+    join_tuning = providers.Singleton(JoinTuning, tuner, registry, training_source)
     tune_model = providers.Singleton(
         TuneModel, job_runner, training_pipeline, training_source, tuner, training_desk
     )
@@ -183,19 +184,19 @@ class Container(containers.DeclarativeContainer):
         events=events,
     )
     relevant_titles = providers.Singleton(RelevantTitles, state, traced_cache, traced_features, events=events)
+    hot_effects = providers.Singleton(HotEventEffects, rule, hot_seen, state, traced_features, serving_index)
     record_interaction = providers.Singleton(
         RecordInteraction,
         rule,
         traced_hot_events,
-        hot_seen,
-        state,
-        traced_features,
+        hot_effects,
         traced_cache,
         clock,
-        serving_index,
         service_events=events,
+        broadcast=broadcast,
     )
-    blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state)
+    blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state, broadcast)
+    follow_replicas = providers.Singleton(FollowReplicas, follow_active_model, blacklist_admin, hot_effects)
     add_new_titles = providers.Singleton(AddNewTitles, state, features)
     model_queries = providers.Singleton(ModelQueries, registry)
     job_queries = providers.Singleton(JobQueries, registry)
@@ -237,9 +238,12 @@ class Container(containers.DeclarativeContainer):
             observability=providers.Factory(
                 ObservabilityLifecycle, observability, state, check_health, settings, trainer_election
             ),
-            follow_source=providers.Callable(_tail, settings, follow_source_interactions.provider),
+            follow_source=providers.Callable(wiring.tail, settings, follow_source_interactions.provider),
             tail_seconds=settings.provided.source_tail_seconds,
-            refresh_features=providers.Callable(_features_refresh, request_features),
+            broadcast=broadcast,
+            follow_replicas=follow_replicas,
+            poll_seconds=settings.provided.registry_poll_seconds,
+            refresh_features=providers.Callable(wiring.features_refresh, request_features),
             close=providers.List(
                 hot_events.provided.close,
                 admin_blacklist_store.provided.close,

@@ -14,8 +14,10 @@ import structlog
 from application.add_new_titles import AddNewTitles
 from application.blacklist_admin import BlacklistAdmin
 from application.follow_active_model import FollowActiveModel
+from application.follow_replicas import FollowReplicas
 from application.follow_source_interactions import FollowSourceInteractions
 from application.job_runner import JobRunner
+from application.ports import NO_BROADCAST, ReplicaBroadcast
 from application.refresh_catalogue import RefreshCatalogue
 from application.serving_state import ServingState
 from domain.errors import RecommenderError
@@ -27,8 +29,6 @@ log = structlog.get_logger(__name__)
 CATALOGUE_REFRESH_SECONDS = 300.0
 CATALOGUE_RETRY_SECONDS = 10.0
 SHUTDOWN_TRAINING_WAIT_SECONDS = 10.0
-FOLLOW_SECONDS = 2.0  # replicas switch within 5 s of an activation elsewhere
-BLACKLIST_POLL_SECONDS = 5.0  # replicas apply an admin blacklist change made elsewhere within 5 s
 
 Step = Callable[[], Awaitable[object]]
 
@@ -51,6 +51,11 @@ class Serving:
     follow_source: FollowSourceInteractions | None = None
     """The seen index's tail (REC_SEEN_FROM=memory), else None."""
     tail_seconds: float = 2.0
+    broadcast: ReplicaBroadcast = NO_BROADCAST
+    """Announcements to and from the other replicas (Redis), beside the registry poll."""
+    follow_replicas: FollowReplicas | None = None
+    poll_seconds: float = 2.0
+    """How often the active version and the admin blacklist are read from the registry."""
     refresh_features: Step | None = None
     """Reads the source's features into memory (REC_SEEN_FROM=memory) with each catalogue refresh."""
 
@@ -78,6 +83,8 @@ class ServiceRuntime:
         for create_schema in self._s.create_schemas:
             await create_schema()
         await self._check_source_queries()
+        if self._s.follow_replicas is not None:  # before the first reads: nothing said meanwhile is lost
+            self._s.broadcast.listen(self._s.follow_replicas)
         await self._s.blacklist_admin.load()
         self._tasks.append(asyncio.create_task(self._blacklist_loop()))
         await self._s.restore_model()
@@ -122,7 +129,7 @@ class ServiceRuntime:
 
     async def _blacklist_loop(self) -> None:
         while True:
-            await asyncio.sleep(BLACKLIST_POLL_SECONDS)
+            await asyncio.sleep(self._s.poll_seconds)
             try:
                 await self._s.blacklist_admin.load()
             except RecommenderError as exc:
@@ -130,7 +137,7 @@ class ServiceRuntime:
 
     async def _follow_loop(self) -> None:
         while True:
-            await asyncio.sleep(FOLLOW_SECONDS)
+            await asyncio.sleep(self._s.poll_seconds)
             try:
                 await self._s.follow_active_model.execute()
             except RecommenderError as exc:
@@ -154,6 +161,9 @@ class ServiceRuntime:
                 await task
         await self._jobs.runner.drain(SHUTDOWN_TRAINING_WAIT_SECONDS)
         await self._jobs.trainer.release()  # after the drain, which records the job's end fenced
+        await self._s.broadcast.close()
+        if self._s.follow_replicas is not None:
+            await self._s.follow_replicas.close()
         for close in self._s.close:
             await close()
         if self._s.observability is not None:

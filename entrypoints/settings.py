@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     hot_events_in_source: bool = True
     seen_from: Literal["memory", "source"] = "memory"
     source_tail_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # How often a replica reads the registry's active version and admin blacklist: the fallback of
+    # the Redis broadcast, and the only way without Redis.
+    registry_poll_seconds: float = Field(default=2.0, ge=0.1, le=3600)
     log_format: Literal["console", "json"] = "console"
     metrics: bool = True  # REC_METRICS=off: no /metrics, recording is a no-op
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # a port serving only /metrics

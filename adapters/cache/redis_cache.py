@@ -12,10 +12,10 @@ missed; the put that follows writes exactly that key, so a list computed before 
 never stored where later reads would find it. Each put refreshes the TTL of the namespace and
 generation keys, which therefore outlive every list that depends on them.
 
-Reads, puts and invalidations go through one auto-pipelined connection (`redis_pipelined`: much
-less Python per command than redis-py's pooled client, and no pool whose new connections miss the
-short connect timeout under load, which silently dropped invalidations); `ping` and loading
-the script use redis-py. TLS (`rediss://`) uses redis-py throughout.
+Connections (`redis_connect`): reads, puts and invalidations go through one auto-pipelined
+connection (`redis_pipelined`: much less Python per command than redis-py's pooled client, and no
+pool whose new connections miss the short connect timeout under load, which silently dropped
+invalidations); `ping` and loading the script use redis-py. TLS (`rediss://`) uses redis-py throughout.
 """
 
 from __future__ import annotations
@@ -24,26 +24,22 @@ import sys
 import time
 from array import array
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import structlog
-from redis.asyncio import Redis, SSLConnection
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from adapters.cache.redis_pipelined import PipelinedRedis, RespError, bulk, pack
-from adapters.cache.redis_subscriber import LeanListener, Listener, RedisPyListener
+from adapters.cache.broadcast_messages import INVALIDATE_ALL, invalidate_user_message
+from adapters.cache.redis_connect import connect, database_of, pipelined_twin, replica_channel
+from adapters.cache.redis_pipelined import RespError, bulk, pack
 from application.ports import NO_EVENTS, CacheKey, RecommendationCache, ServiceEvents
 from domain.errors import CacheUnavailableError
 from domain.recommendation import RankedList
 
 log = structlog.get_logger(__name__)
 
-SOCKET_TIMEOUT_SECONDS = 0.05
-SUBSCRIBER_CONNECT_TIMEOUT_SECONDS = 1.0
 BYPASS_SECONDS = 1.0  # after a failure, skip Redis this long before trying it again
 PENDING_KEYS = 10_000
 MAGIC = b"RL1"
@@ -57,17 +53,6 @@ if #KEYS > 1 then gen = redis.call('GET', KEYS[2]) or '0' end
 local key = ARGV[1] .. ns .. ':' .. ARGV[2] .. ':' .. gen
 return {key, redis.call('GET', key)}
 """
-
-
-INVALIDATE_ALL = b"*"
-
-
-def invalidations_channel(prefix: str) -> bytes:
-    return f"{prefix}:invalidations".encode()
-
-
-def invalidate_user_message(user_id: int) -> bytes:
-    return b"u:%d" % user_id
 
 
 def encode(value: RankedList) -> bytes:
@@ -91,83 +76,6 @@ def decode(blob: bytes) -> RankedList | None:
     return RankedList(tuple(ids), tuple(scores))
 
 
-def connect(url: str) -> Redis:
-    """A client with short timeouts and no retries; creating it does not connect."""
-    client: Redis = Redis.from_url(
-        url,
-        socket_timeout=SOCKET_TIMEOUT_SECONDS,
-        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), 0),
-        retry_on_timeout=False,
-    )
-    return client
-
-
-@dataclass(frozen=True, slots=True)
-class _Plain:
-    """Where a plain (non-TLS) connection to the server of a redis-py client goes."""
-
-    host: str
-    port: int
-    db: int
-    path: str | None
-    username: str | None
-    password: str | None
-
-
-def _plain_server(client: Redis) -> _Plain | None:
-    """The server `client` talks to, as the bare protocols need it; None for TLS (redis-py's own)."""
-    pool = client.connection_pool
-    if issubclass(pool.connection_class, SSLConnection):
-        return None
-    kw = pool.connection_kwargs
-    return _Plain(
-        kw.get("host", "127.0.0.1"),
-        int(kw.get("port", 6379)),
-        int(kw.get("db") or 0),
-        kw.get("path"),
-        kw.get("username"),
-        kw.get("password"),
-    )
-
-
-def invalidation_listener(url: str, prefix: str = "rec") -> Listener:
-    """A listener of the invalidations announced under `prefix`, on the server of `url`: the lean
-    one (`redis_subscriber`), or redis-py's PubSub for TLS."""
-    channel = invalidations_channel(prefix)
-    client = Redis.from_url(
-        url, socket_connect_timeout=SUBSCRIBER_CONNECT_TIMEOUT_SECONDS, health_check_interval=10
-    )  # no read timeout: it waits for messages; creating it does not connect
-    server = _plain_server(client)
-    if server is None:
-        return RedisPyListener(client, channel)
-    return LeanListener(
-        channel,
-        server.host,
-        server.port,
-        path=server.path,
-        username=server.username,
-        password=server.password,
-        timeout=SUBSCRIBER_CONNECT_TIMEOUT_SECONDS,
-    )
-
-
-def pipelined_twin(client: Redis) -> PipelinedRedis | None:
-    """An auto-pipelined connection to the server `client` talks to; None for TLS."""
-    server = _plain_server(client)
-    if server is None:
-        return None
-    return PipelinedRedis(
-        server.host,
-        server.port,
-        server.db,
-        path=server.path,
-        username=server.username,
-        password=server.password,
-        timeout=SOCKET_TIMEOUT_SECONDS,
-    )
-
-
 class RedisRecommendationCache(RecommendationCache):
     """`RecommendationCache` in Redis; never raises to callers except from `ping`."""
 
@@ -179,13 +87,13 @@ class RedisRecommendationCache(RecommendationCache):
         announce: bool = True,
         events: ServiceEvents = NO_EVENTS,
     ) -> None:
-        """`announce`: publish every invalidation on `invalidations_channel(prefix)` (in the same
-        transaction as the counter it bumps), for the processes that keep near copies."""
+        """`announce`: publish every invalidation on the replicas' channel (`replica_channel`, in the
+        same transaction as the counter it bumps), for the processes that keep near copies."""
         self._events = events
         self._redis = client
         self._ttl = int(ttl_seconds)
         self._prefix = prefix
-        self._channel = invalidations_channel(prefix) if announce else None
+        self._channel = replica_channel(prefix, database_of(client)) if announce else None
         self._get_list = client.register_script(_GET_SCRIPT)
         self._fast = pipelined_twin(client)
         # EVALSHA sha numkeys ns-key [generation-key] list-prefix subject: the constant parts, packed once
@@ -318,6 +226,8 @@ class RedisRecommendationCache(RecommendationCache):
             self._failed(exc)
             return
         self._recovered()
+        if self._channel is not None:
+            self._events.broadcast("invalidation", "sent")
 
     def _bypassed(self) -> bool:
         return time.monotonic() < self._retry_at

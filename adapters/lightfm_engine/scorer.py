@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -13,15 +11,12 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from adapters.lightfm_engine.bundle import check_bundle, csr_from_parts, feature_scale_of
-from adapters.lightfm_engine.fold_in import fold_in, step_size
-from adapters.lightfm_engine.prepare import normalize_rows
+from adapters.lightfm_engine.ranking import EMPTY, Ids, Items, NamedFeatures, frozen, row_of, title_rows, top
+from adapters.lightfm_engine.scorer_growth import FoldedUsers, feature_start, with_titles
 from adapters.lightfm_engine.vectors import F32, augment, representations, unit_rows
 from application.ports import ArtifactBundle, Scorer
 from domain.recommendation import RankedList
 
-Ids = npt.NDArray[np.int64]
-_EMPTY = RankedList((), ())
-MAX_FOLDED_USERS = 100_000  # users whose representation hot events changed, least recent dropped first
 _blas_pinned = False
 
 
@@ -37,15 +32,6 @@ def pin_blas_to_one_thread() -> None:
     if not _blas_pinned:
         threadpool_limits(limits=1, user_api="blas")
         _blas_pinned = True
-
-
-@dataclass(frozen=True, slots=True)
-class _Items:
-    """The titles a scorer ranks, swapped as one object when titles are added by their features."""
-
-    ids: Ids  # ascending
-    aug: F32  # [V, 1, b_i] per row
-    unit: F32  # V scaled to unit norm per row
 
 
 class NumpyScorer(Scorer):
@@ -81,21 +67,18 @@ class NumpyScorer(Scorer):
         user_order, item_order = np.argsort(users, kind="stable"), np.argsort(titles, kind="stable")
         user_features = sp.csr_matrix(user_features)[user_order]
         item_features = sp.csr_matrix(item_features)[item_order]
-        self._user_ids = _frozen(users[user_order])
+        self._user_ids = frozen(users[user_order])
         user_latent, user_bias = representations(user_features, user_embeddings, user_biases)
         item_latent, item_bias = representations(item_features, item_embeddings, item_biases)
         self._user_aug = augment(user_latent, user_bias, user_side=True)
         item_aug = augment(item_latent, item_bias, user_side=False)
-        self._items = _Items(_frozen(titles[item_order]), item_aug, unit_rows(item_latent))
+        self._items = Items(frozen(titles[item_order]), item_aug, unit_rows(item_latent))
         self._normalize = normalize_features
         scale = feature_scale
-        self._user_named = _NamedFeatures(user_feature_names, user_embeddings, user_biases, len(users), scale)
-        self._item_named = _NamedFeatures(
-            item_feature_names, item_embeddings, item_biases, len(titles), scale
-        )
-        self._folded: OrderedDict[int, F32] = OrderedDict()
+        self._user_named = NamedFeatures(user_feature_names, user_embeddings, user_biases, len(users), scale)
+        self._item_named = NamedFeatures(item_feature_names, item_embeddings, item_biases, len(titles), scale)
         self._lock = threading.Lock()  # one writer of the overlays at a time
-        self._fold_rate = step_size(item_aug)
+        self._folded = FoldedUsers(self._items)
 
     @classmethod
     def from_bundle(cls, bundle: ArtifactBundle) -> NumpyScorer:
@@ -128,10 +111,10 @@ class NumpyScorer(Scorer):
         return self._items.ids
 
     def knows_user(self, user_id: int) -> bool:
-        return user_id in self._folded or _row(self._user_ids, user_id) is not None
+        return user_id in self._folded or row_of(self._user_ids, user_id) is not None
 
     def knows_title(self, title_id: int) -> bool:
-        return _row(self._items.ids, title_id) is not None
+        return row_of(self._items.ids, title_id) is not None
 
     # --- rankings ---------------------------------------------------------------------
     def top_for_user(self, user_id: int, n: int, exclude: Collection[int]) -> RankedList:
@@ -140,26 +123,26 @@ class NumpyScorer(Scorer):
         if vector is None:
             raise KeyError(user_id)
         items = self._items
-        return _top(items, items.aug @ vector, n, _title_rows(items, exclude))
+        return top(items, items.aug @ vector, n, title_rows(items, exclude))
 
     def similar_titles(self, title_id: int, n: int, exclude: Collection[int]) -> RankedList:
         """Titles by cosine over item representations, never the title itself (KeyError if unknown)."""
         items = self._items
-        row = _row(items.ids, title_id)
+        row = row_of(items.ids, title_id)
         if row is None:
             raise KeyError(title_id)
-        banned = np.append(_title_rows(items, exclude), row)
-        return _top(items, items.unit @ items.unit[row], n, banned)
+        banned = np.append(title_rows(items, exclude), row)
+        return top(items, items.unit @ items.unit[row], n, banned)
 
     def top_for_features(self, features: Mapping[str, float], n: int, exclude: Collection[int]) -> RankedList:
         """Cold start: rank for a user known only by named features; empty when none is known."""
         found = self._user_named.vector(features, self._normalize)
         if found is None:
-            return _EMPTY
+            return EMPTY
         latent, bias = found
         query = np.concatenate([latent, [bias, 1.0]]).astype(np.float32)
         items = self._items
-        return _top(items, items.aug @ query, n, _title_rows(items, exclude))
+        return top(items, items.aug @ query, n, title_rows(items, exclude))
 
     def similar_to_features(
         self, features: Mapping[str, float], n: int, exclude: Collection[int]
@@ -167,153 +150,41 @@ class NumpyScorer(Scorer):
         """Similar titles for a title known only by named features; empty when none is known."""
         found = self._item_named.vector(features, self._normalize)
         if found is None:
-            return _EMPTY
+            return EMPTY
         latent = found[0]
         norm = float(np.linalg.norm(latent))
         if norm == 0:
-            return _EMPTY
+            return EMPTY
         items = self._items
-        return _top(items, items.unit @ (latent / norm), n, _title_rows(items, exclude))
+        return top(items, items.unit @ (latent / norm), n, title_rows(items, exclude))
 
-    # --- fold-in ----------------------------------------------------------------------
+    # --- fold-in (`scorer_growth`) --------------------------------------------------------
     def fold_in_user(
         self, user_id: int, title_id: int, weight: float, features: Mapping[str, float] | None = None
     ) -> bool:
         """Move the user toward `title_id` (see `fold_in.py`); an unknown user starts from features."""
         items = self._items
-        item_row = _row(items.ids, title_id)
+        item_row = row_of(items.ids, title_id)
         if item_row is None or not weight > 0:
             return False
-        rng = np.random.default_rng([user_id, title_id])
         with self._lock:
             start = self._user_vector(user_id)
             if start is None:
-                start = self._feature_start(features or {})
-            moved = fold_in(start, items.aug, item_row, weight, self._fold_rate, rng)
-            self._folded[user_id] = moved
-            self._folded.move_to_end(user_id)
-            while len(self._folded) > MAX_FOLDED_USERS:
-                self._folded.popitem(last=False)
+                start = feature_start(items.aug.shape[1], self._user_named, features or {}, self._normalize)
+            self._folded.move(user_id, start, items, item_row, weight)
         return True
 
     def _user_vector(self, user_id: int) -> F32 | None:
         folded = self._folded.get(user_id)
         if folded is not None:
             return folded
-        row = _row(self._user_ids, user_id)
+        row = row_of(self._user_ids, user_id)
         return None if row is None else self._user_aug[row]
 
-    def _feature_start(self, features: Mapping[str, float]) -> F32:
-        """``[latent, bias, 1]`` of a new user: their features' representation, or zero."""
-        start = np.zeros(self._items.aug.shape[1], dtype=np.float32)
-        start[-1] = 1.0
-        found = self._user_named.vector(features, self._normalize)
-        if found is not None:
-            start[:-2], start[-2] = found
-        return start
-
-    # --- titles that joined after training ----------------------------------------------
+    # --- titles that joined after training (`scorer_growth`) ----------------------------
     def add_titles(self, features: Mapping[int, Mapping[str, float]]) -> int:
         """Represent titles unknown to the model by their named features, so that they are ranked in
         every list from now on; titles already known or without a known feature are skipped."""
         with self._lock:
-            items = self._items
-            rows = [
-                (title_id, found)
-                for title_id, named in sorted(features.items())
-                if 0 < title_id < 2**63
-                and _row(items.ids, title_id) is None
-                and (found := self._item_named.vector(named, self._normalize)) is not None
-            ]
-            if not rows:
-                return 0
-            latent = np.vstack([found[0] for _, found in rows]).astype(np.float32)
-            bias = np.array([found[1] for _, found in rows], dtype=np.float32)
-            ids = np.concatenate([items.ids, np.array([t for t, _ in rows], dtype=np.int64)])
-            aug = np.vstack([items.aug, augment(latent, bias, user_side=False)])
-            unit = np.vstack([items.unit, unit_rows(latent)])
-            order = np.argsort(ids, kind="stable")
-            self._items = _Items(_frozen(ids[order]), aug[order], unit[order])
-        return len(rows)
-
-
-def _title_rows(items: _Items, title_ids: Collection[int]) -> npt.NDArray[np.int64]:
-    if not title_ids:
-        return np.empty(0, dtype=np.int64)
-    try:
-        wanted = np.fromiter(title_ids, dtype=np.int64, count=len(title_ids))
-    except OverflowError:  # ids outside int64 are unknown to the model anyway
-        wanted = np.fromiter((t for t in title_ids if 0 <= t < 2**63), dtype=np.int64)
-    rows: npt.NDArray[np.int64] = np.searchsorted(items.ids, wanted)
-    inside = rows < len(items.ids)
-    rows = rows[inside]
-    known: npt.NDArray[np.int64] = rows[items.ids[rows] == wanted[inside]]
-    return known
-
-
-def _top(items: _Items, scores: F32, n: int, banned: npt.NDArray[np.int64]) -> RankedList:
-    """Best `n` of `scores` outside rows `banned` (repeats allowed), best first, ties by row."""
-    k = min(n, len(scores) - _count_distinct(banned))
-    if k <= 0:
-        return _EMPTY
-    scores[banned] = -np.inf
-    if k < len(scores):
-        top = np.argpartition(-scores, k - 1)[:k]
-        top.sort()
-    else:
-        top = np.arange(len(scores))
-    best = top[np.argsort(-scores[top], kind="stable")][:k]
-    return RankedList(tuple(items.ids[best].tolist()), tuple(scores[best].tolist()))
-
-
-class _NamedFeatures:
-    """Embeddings of one side's named features, to represent ids the model has never seen.
-
-    Source weights are multiplied by `scale`, as the model's training did (`prepare.py`).
-    """
-
-    def __init__(self, names: Sequence[str], embeddings: F32, biases: F32, n_ids: int, scale: float) -> None:
-        self._scale = scale
-        self._column = {name: j for j, name in enumerate(names)}
-        self._embeddings = np.asarray(embeddings, dtype=np.float32)[n_ids:]
-        self._biases = np.asarray(biases, dtype=np.float32)[n_ids:]
-
-    def vector(self, features: Mapping[str, float], normalize: bool) -> tuple[F32, float] | None:
-        pairs = [
-            (self._column[name], w * self._scale)
-            for name, w in features.items()
-            if name in self._column and w
-        ]
-        if not pairs:
-            return None
-        cols = np.array([c for c, _ in pairs], dtype=np.int64)
-        weights = sp.csr_matrix(
-            (np.array([w for _, w in pairs], dtype=np.float32), (np.zeros(len(cols), dtype=np.int64), cols)),
-            shape=(1, len(self._column)),
-        )
-        if normalize:
-            weights = normalize_rows(weights)
-        latent, bias = representations(weights, self._embeddings, self._biases)
-        return latent[0], float(bias[0])
-
-
-def _row(sorted_ids: Ids, value: int) -> int | None:
-    if not 0 < value < 2**63:
-        return None
-    row = int(sorted_ids.searchsorted(value))  # the method and .item(): a third of np.searchsorted's cost
-    if row < len(sorted_ids) and sorted_ids.item(row) == value:
-        return row
-    return None
-
-
-def _count_distinct(rows: npt.NDArray[np.int64]) -> int:
-    if len(rows) < 2:
-        return len(rows)
-    ordered = np.sort(rows)  # then count the changes: cheaper than np.unique, which builds the values
-    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
-
-
-def _frozen(values: Ids) -> Ids:
-    out = np.ascontiguousarray(values, dtype=np.int64)
-    out.flags.writeable = False
-    return out
+            self._items, added = with_titles(self._items, self._item_named, features, self._normalize)
+        return added

@@ -23,7 +23,9 @@ class FakeTuner(Tuner):
         self.gate: asyncio.Event | None = None
         self.budgets: list[TuneBudget] = []
 
-    async def tune(self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback) -> TuneOutcome:
+    async def tune(
+        self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback, search_id: str = ""
+    ) -> TuneOutcome:
         self.budgets.append(budget)
         if self.gate is not None:
             await self.gate.wait()

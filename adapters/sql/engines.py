@@ -86,6 +86,20 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=_ASYNC_DRIVERS[parsed.drivername]).render_as_string(hide_password=False)
 
 
+_SYNC_DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mysql+pymysql", "sqlite": "sqlite",
+                 "postgresql": "postgresql+psycopg"}  # fmt: skip
+
+
+def sync_url(url: str) -> str:
+    """The same database through a synchronous driver, for libraries that need one (Optuna's RDB
+    storage): `mysql+asyncmy://` -> `mysql+pymysql://`, `sqlite+aiosqlite:///` -> `sqlite:///`."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _SYNC_DRIVERS:
+        raise ValueError(f"no synchronous driver is known for {backend!r} databases")
+    return parsed.set(drivername=_SYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 

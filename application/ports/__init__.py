@@ -5,6 +5,7 @@ Use cases import them from here; adapters subclass the Protocol they implement.
 
 from application.ports.admin_blacklist_store import AdminBlacklistStore
 from application.ports.artifact_store import ArtifactStore
+from application.ports.broadcast_receiver import BroadcastReceiver
 from application.ports.clock import Clock
 from application.ports.feature_source import FeatureOwner, FeatureRows, FeatureSource
 from application.ports.health import ComponentHealth, HealthReport
@@ -24,18 +25,22 @@ from application.ports.recommender_engine import (
     RecommenderEngine,
     TrainingOutcome,
 )
+from application.ports.replica_broadcast import NO_BROADCAST, NoBroadcast, ReplicaBroadcast
 from application.ports.scorer import Scorer
 from application.ports.seen_index import SeenIndex, SeenPairs
 from application.ports.service_events import NO_EVENTS, NoServiceEvents, ServiceEvents
+from application.ports.shared_search import KeepGoing, SharedSearch
 from application.ports.trainer_lease import TrainerLease
 from application.ports.training_data_merger import TrainingDataMerger
 from application.ports.tuner import TuneCallback, Tuner
 
 __all__ = [
+    "NO_BROADCAST",
     "NO_EVENTS",
     "AdminBlacklistStore",
     "ArtifactBundle",
     "ArtifactStore",
+    "BroadcastReceiver",
     "CacheKey",
     "Catalogue",
     "Clock",
@@ -53,14 +58,18 @@ __all__ = [
     "InteractionTail",
     "JobScheduler",
     "JobStore",
+    "KeepGoing",
     "ModelRegistry",
+    "NoBroadcast",
     "NoServiceEvents",
     "RecommendationCache",
     "RecommenderEngine",
+    "ReplicaBroadcast",
     "Scorer",
     "SeenIndex",
     "SeenPairs",
     "ServiceEvents",
+    "SharedSearch",
     "TrainerLease",
     "TrainingData",
     "TrainingDataMerger",

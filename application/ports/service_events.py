@@ -6,6 +6,8 @@ from typing import Literal, Protocol
 
 CacheLayer = Literal["near", "redis", "memory"]
 CacheResult = Literal["hit", "miss", "error"]
+BroadcastKind = Literal["activation", "blacklist", "hot_event", "invalidation"]
+BroadcastDirection = Literal["sent", "received", "failed"]
 
 
 class ServiceEvents(Protocol):
@@ -22,6 +24,10 @@ class ServiceEvents(Protocol):
     def training_epoch(self, job_id: str, done: int, total: int) -> None: ...
 
     def training_finished(self, job_id: str, trigger: str, status: str, seconds: float) -> None: ...
+
+    def broadcast(self, kind: BroadcastKind, direction: BroadcastDirection) -> None:
+        """A message to or from the other replicas (`failed`: it could not be published)."""
+        ...
 
 
 class NoServiceEvents(ServiceEvents):
@@ -43,6 +49,9 @@ class NoServiceEvents(ServiceEvents):
         return
 
     def training_finished(self, job_id: str, trigger: str, status: str, seconds: float) -> None:
+        return
+
+    def broadcast(self, kind: BroadcastKind, direction: BroadcastDirection) -> None:
         return
 
 

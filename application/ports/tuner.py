@@ -15,6 +15,9 @@ TuneCallback = Callable[[TuneProgress], Awaitable[None]]
 class Tuner(Protocol):
     """Searches /admin/train parameters on a validation split of the training data."""
 
-    async def tune(self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback) -> TuneOutcome:
-        """Run trials within `budget`; TrainingFailedError when no trial could be validated."""
+    async def tune(
+        self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback, search_id: str = ""
+    ) -> TuneOutcome:
+        """Run trials within `budget`; TrainingFailedError when no trial could be validated.
+        `search_id` (the job's id) names the search for the processes that join it."""
         ...

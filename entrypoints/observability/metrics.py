@@ -20,7 +20,7 @@ from prometheus_client import (
 )
 
 from application.ports import ServiceEvents
-from application.ports.service_events import CacheLayer, CacheResult
+from application.ports.service_events import BroadcastDirection, BroadcastKind, CacheLayer, CacheResult
 from domain.training_job import JobStatus, JobTrigger
 from entrypoints.observability.request_counts import Counts, Durations, RequestCounts
 
@@ -63,6 +63,9 @@ class ServiceMetrics:
             "rec_cache_requests", "Cache lookups by layer and result", ["layer", "result"]
         )
         self.hot_events = Counts("rec_hot_events", "Hot events by result", ["result"])
+        self.broadcast_messages = Counts(
+            "rec_broadcast_messages", "Messages to and from the other replicas (Redis)", ["kind", "direction"]
+        )
         r.register(
             RequestCounts(
                 self.http_requests,
@@ -72,6 +75,7 @@ class ServiceMetrics:
                 self.lists_served,
                 self.cache_requests,
                 self.hot_events,
+                self.broadcast_messages,
             )
         )
         self.training_jobs = Counter(
@@ -132,6 +136,9 @@ class MetricsEvents(ServiceEvents):
 
     def hot_event(self, accepted: bool) -> None:
         self._m.hot_events.inc(("accepted" if accepted else "rejected",))
+
+    def broadcast(self, kind: BroadcastKind, direction: BroadcastDirection) -> None:
+        self._m.broadcast_messages.inc((kind, direction))
 
     def training_started(self, job_id: str, trigger: str) -> None:
         self._started[job_id] = time.monotonic()

@@ -9,7 +9,8 @@ import pytest
 
 from adapters.cache.coalescing_cache import CoalescingCache
 from adapters.cache.in_process_cache import InProcessRecommendationCache
-from adapters.cache.redis_cache import RedisRecommendationCache, invalidation_listener
+from adapters.cache.redis_cache import RedisRecommendationCache
+from adapters.cache.redis_connect import channel_listener
 from adapters.cache.redis_near_cache import RedisNearCache
 from application.ports import CacheKey, RecommendationCache
 from domain.recommendation import RankedList
@@ -33,7 +34,7 @@ def _redis_near(prefix: str) -> RecommendationCache:
     from tests.conftest import REDIS_URL
 
     shared = RedisRecommendationCache.from_url(REDIS_URL, ttl_seconds=60, prefix=prefix)
-    return RedisNearCache(shared, invalidation_listener(REDIS_URL, prefix), 5.0)
+    return RedisNearCache(shared, channel_listener(REDIS_URL, prefix), 5.0)
 
 
 FACTORIES: dict[str, Callable[[str], RecommendationCache]] = {

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,10 +61,10 @@ class Running:
 
 @asynccontextmanager
 async def served(
-    server: str, data_dir: Path, env_extra: dict[str, str] | None = None
+    server: str, data_dir: Path, settings: Mapping[str, str] | None = None
 ) -> AsyncIterator[Running]:
-    """Start `server` (one of SERVERS), configured only by REC_* variables (no trainer candidate
-    unless `env_extra` sets REC_TRAIN_CRON); wait until it answers."""
+    """Start `server` (one of SERVERS), configured only by REC_* variables (`settings` adds to and
+    overrides the defaults below); wait until it answers."""
     http_port, grpc_port = free_port(), free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("REC_")}
     env.update(
@@ -75,7 +75,7 @@ async def served(
         REC_GRPC_PORT=str(grpc_port),
         REC_LOG_FORMAT="json",
     )
-    env.update(env_extra or {})
+    env.update(settings or {})
     log = data_dir / f"{server}-{http_port}.log"
     with log.open("wb") as sink:  # a file, not a pipe: a full pipe would block the server
         if server == "serve":

@@ -7,7 +7,8 @@ from collections import Counter
 import pytest
 
 from adapters.cache.in_process_cache import InProcessRecommendationCache
-from adapters.cache.redis_cache import RedisRecommendationCache, invalidation_listener
+from adapters.cache.redis_cache import RedisRecommendationCache
+from adapters.cache.redis_connect import channel_listener
 from adapters.cache.redis_near_cache import RedisNearCache
 from application.ports import CacheKey, NoServiceEvents
 from application.ports.service_events import CacheLayer, CacheResult
@@ -40,7 +41,7 @@ async def test_memory_layer() -> None:
 async def test_redis_and_near_layers(redis_server: str, redis_prefix: str) -> None:
     events = Recorded()
     shared = RedisRecommendationCache.from_url(redis_server, 3600, prefix=redis_prefix, events=events)
-    near = RedisNearCache(shared, invalidation_listener(redis_server, redis_prefix), 5.0, events=events)
+    near = RedisNearCache(shared, channel_listener(redis_server, redis_prefix), 5.0, events=events)
     try:
         await near.get(CacheKey("title", "warm-up", 1))  # starts the subscription
         await until(lambda: near.live)

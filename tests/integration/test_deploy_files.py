@@ -116,8 +116,15 @@ def settings_from(monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]) 
 
 def test_compose_runs_two_replicas_on_mariadb_redis_and_minio(monkeypatch: pytest.MonkeyPatch) -> None:
     services = yaml.safe_load(COMPOSE.read_text())["services"]
-    replicas = [name for name, service in services.items() if service.get("build") == "."]
+    ours = {name: service for name, service in services.items() if service.get("build") == "."}
+    replicas = [name for name, service in ours.items() if "profiles" not in service]
     assert len(replicas) == 2
+    worker = ours["tune-worker"]  # optional: started with the `tuning` profile
+    assert worker["profiles"] == ["tuning"] and worker["command"] == ["rec-service", "tune-worker"]
+    assert worker["environment"]["REC_TRAIN_CRON"] == "off" and "ports" not in worker
+    assert (
+        worker["environment"]["REC_REGISTRY_URL"] == services[replicas[0]]["environment"]["REC_REGISTRY_URL"]
+    )
     assert services["mariadb"]["image"].startswith("mariadb:")
     init = services["minio-init"]
     assert (

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from redis.asyncio import Redis
 
-from adapters.cache.redis_cache import RedisRecommendationCache, invalidation_listener
+from adapters.cache.redis_cache import RedisRecommendationCache
+from adapters.cache.redis_connect import channel_listener
 from adapters.cache.redis_near_cache import RedisNearCache
 from application.ports import CacheKey
 from domain.recommendation import RankedList
@@ -30,7 +31,7 @@ async def make(redis_server: str, redis_prefix: str) -> AsyncIterator[Make]:
 
     async def build(seconds: float = 5.0) -> RedisNearCache:
         shared = RedisRecommendationCache.from_url(redis_server, 3600, prefix=redis_prefix)
-        near = RedisNearCache(shared, invalidation_listener(redis_server, redis_prefix), seconds)
+        near = RedisNearCache(shared, channel_listener(redis_server, redis_prefix), seconds)
         made.append(near)
         await near.get(CacheKey("title", "warm-up", 1))  # starts the subscription
         await until(lambda: near.live)
@@ -146,5 +147,5 @@ async def test_the_shared_cache_must_announce_where_the_listener_listens() -> No
     elsewhere = RedisRecommendationCache.from_url(url, 60, prefix="other")
     for shared in (silent, elsewhere):
         with pytest.raises(ValueError, match="announce"):
-            RedisNearCache(shared, invalidation_listener(url))
+            RedisNearCache(shared, channel_listener(url))
         await shared.close()

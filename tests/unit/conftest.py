@@ -76,7 +76,8 @@ def demo_source() -> InMemoryInteractionSource:
     return source
 
 
-def build_world(policy: TrainingPolicy | None = None) -> World:
+def build_world(policy: TrainingPolicy | None = None, **overrides: Any) -> World:
+    """The world over the fakes; `overrides` replace more providers (by name) before any is built."""
     source = demo_source()
     fakes: dict[str, Any] = {
         "settings": Settings(_env_file=None, train_cron="off"),  # type: ignore[call-arg]
@@ -96,6 +97,7 @@ def build_world(policy: TrainingPolicy | None = None) -> World:
     }
     if policy is not None:
         fakes["training_policy"] = policy
+    fakes.update(overrides)
     container = Container()
     for name, fake in fakes.items():
         getattr(container, name).override(providers.Object(fake))

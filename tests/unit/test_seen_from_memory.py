@@ -11,6 +11,7 @@ from adapters.memory.seen_index import InMemorySeenIndex
 from adapters.memory.stores import SteppingClock
 from adapters.seen_index.numpy_index import NumpySeenIndex
 from application.follow_source_interactions import TAIL_OVERLAP, FollowSourceInteractions
+from application.hot_effects import HotEventEffects
 from application.hot_seen import HotSeen
 from application.ports import SeenIndex
 from application.recommend_for_user import RecommendForUser, RecommendQuery
@@ -125,16 +126,8 @@ async def test_a_hot_event_enters_the_index_at_once(world: World) -> None:
     await _trained(world)
     index, events = NumpySeenIndex(), InMemoryHotEventStore()
     await FollowSourceInteractions(world.source, index).execute()
-    record = RecordInteraction(
-        PositiveRule(),
-        events,
-        HotSeen(events),
-        world.state,
-        world.source,
-        world.cache,
-        SteppingClock(),
-        index,
-    )
+    effects = HotEventEffects(PositiveRule(), HotSeen(events), world.state, world.source, index)
+    record = RecordInteraction(PositiveRule(), events, effects, world.cache, SteppingClock())
     recommend = RecommendForUser(world.state, world.source, world.cache, HotSeen(events), seen_index=index)
     target = (await recommend.execute(RecommendQuery(user_id=3, k=5))).items.title_ids[0]
     await record.execute(InteractionCommand(3, target, "view"))

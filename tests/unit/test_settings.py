@@ -71,7 +71,7 @@ def test_the_near_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> No
 async def test_the_near_cache_setting_decides_what_sits_in_front_of_redis() -> None:
     from adapters.cache.redis_cache import RedisRecommendationCache
     from adapters.cache.redis_near_cache import RedisNearCache
-    from entrypoints.choices import _cache
+    from entrypoints.wiring import cache as _cache
 
     url = "redis://127.0.0.1:6379/15"  # nothing connects until a first read
     near = _cache(load_settings(redis_url=url))
@@ -107,7 +107,7 @@ def test_an_invalid_artifacts_location_is_refused_naming_its_variable(
 def test_the_artifacts_url_picks_the_store(tmp_path: Path) -> None:
     from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
     from adapters.artifacts.s3_artifacts import S3ArtifactStore
-    from entrypoints.choices import _artifacts
+    from entrypoints.wiring import artifacts as _artifacts
 
     default = load_settings(data_dir=tmp_path)
     assert default.artifacts_bucket is None and default.artifacts_dir == tmp_path

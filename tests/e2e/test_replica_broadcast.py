@@ -20,7 +20,7 @@ from redis import Redis
 
 from application.train_model import TrainCommand
 from domain.model_version import TrainParams
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.settings import Settings
 from tests.conftest import MYSQL_URL, mysql_admin
 from tests.e2e.served_process import Running, served
@@ -52,7 +52,7 @@ def redis_url(redis_server: str) -> str:
 async def two_versions(data_dir: Path, registry_url: str) -> tuple[str, str]:
     """Train two small versions into the shared registry (the first active) before the replicas start."""
     generate_demo_source(data_dir / "demo_source.db")
-    container = Container()
+    container = alone(Container())  # trains here, outside the trainer lease
     container.settings.override(
         Settings(data_dir=data_dir, registry_url=registry_url, train_cron="off", train_threads=2)
     )

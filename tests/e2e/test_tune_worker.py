@@ -22,7 +22,7 @@ from adapters.sql.engines import sync_url
 from application.tune_model import TuneCommand
 from domain.training_job import JobStatus
 from domain.tuning import TuneBudget
-from entrypoints.container import Container
+from entrypoints.container import Container, alone
 from entrypoints.settings import Settings
 from tests.conftest import MYSQL_URL, mysql_admin
 from tools.demo_data import generate_demo_source
@@ -44,7 +44,7 @@ async def registry_url(mysql_server: str) -> AsyncIterator[str]:
 @pytest.fixture
 async def trainer(tmp_path: Path, registry_url: str) -> AsyncIterator[Container]:
     generate_demo_source(tmp_path / "demo_source.db")
-    container = Container()
+    container = alone(Container())  # trains here, outside the trainer lease
     container.settings.override(
         Settings(data_dir=tmp_path, registry_url=registry_url, train_cron="off", train_threads=1)
     )

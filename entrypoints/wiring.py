@@ -3,6 +3,7 @@ provider graph itself, `entrypoints.container`)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 
 from adapters.artifacts.filesystem_artifacts import FilesystemArtifactStore
@@ -105,3 +106,8 @@ def broadcast(
     if settings.redis_url is None or channel is None:
         return NO_BROADCAST
     return RedisBroadcast.from_url(settings.redis_url, channel, events)
+
+
+def recommendation_id_prefix() -> str:
+    """This process's part of every recommendation id (one system call, at start)."""
+    return secrets.token_hex(5)

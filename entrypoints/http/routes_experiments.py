@@ -11,23 +11,25 @@ from application.experiments import Experiments
 from domain.experiment import Arm
 from domain.online import OnlineCounts
 from entrypoints.http.auth import admin_guard
+from entrypoints.http.documented_errors import ADMIN, JSON_BODY, errors
 from entrypoints.http.schemas_experiments import (
     ExperimentBody,
     ExperimentList,
     StartExperimentBody,
     StopExperimentBody,
-    error_responses,
 )
 
 START_DOC = (
-    "201 with the running experiment. While it runs each user is assigned to an arm by a stable hash "
-    "of (experiment_id, user_id) against the cumulative shares; their personal lists come from the "
-    "arm's version and name the arm in experiment_arm. Every arm's version is loaded and verified first."
+    "201 with the running experiment; 404 when an arm names an unknown version; 409 while another "
+    "experiment runs or when an arm's version is not ready or fails its checksum. While it runs, "
+    "each user is assigned to an arm by a stable hash of (experiment_id, user_id) against the "
+    "cumulative shares; their personal lists come from the arm's version and name the arm in "
+    "experiment_arm. Every arm's version is loaded and verified first."
 )
 STOP_DOC = (
-    "200 with the stopped experiment. With promote, that arm's version is activated first (as "
-    "/admin/models/{model_id}/activate would) and becomes the winner; a version that cannot be "
-    "activated leaves the experiment running (409)."
+    "200 with the stopped experiment (404: no such experiment; 409: stopped already). With promote, "
+    "that arm's version is activated first (as /admin/models/{model_id}/activate would) and becomes "
+    "the winner; a version that cannot be activated leaves the experiment running (409)."
 )
 
 
@@ -41,10 +43,7 @@ class ExperimentController(Controller):
         status_code=201,
         summary="Start an experiment between model versions",
         description=START_DOC,
-        responses=error_responses(
-            e404="an arm names an unknown model version",
-            e409="an experiment is running, or an arm's version is not ready or fails its checksum",
-        ),
+        responses=errors(*ADMIN, *JSON_BODY, 404, 409, 503),
     )
     async def start(
         self, experiments: NamedDependency[Experiments], data: JSONBody[StartExperimentBody]
@@ -56,7 +55,9 @@ class ExperimentController(Controller):
         )
 
     @get(
-        "/", summary="Experiments, newest first, with each arm's online figures", responses=error_responses()
+        "/",
+        summary="Experiments, newest first, with each arm's online figures",
+        responses=errors(*ADMIN, 503),
     )
     async def list_experiments(
         self, experiment_queries: NamedDependency[ExperimentQueries]
@@ -66,7 +67,7 @@ class ExperimentController(Controller):
     @get(
         "/{experiment_id:str}",
         summary="One experiment with each arm's lists, clicked lists, events and CTR (95 % Wilson interval)",
-        responses=error_responses(e404="no experiment has this id"),
+        responses=errors(*ADMIN, 404, 503),
     )
     async def experiment(
         self, experiment_queries: NamedDependency[ExperimentQueries], experiment_id: FromPath[str]
@@ -78,10 +79,7 @@ class ExperimentController(Controller):
         status_code=200,
         summary="Stop an experiment, optionally promoting an arm",
         description=STOP_DOC,
-        responses=error_responses(
-            e404="no experiment has this id, or the promoted arm's version no longer exists",
-            e409="the experiment is stopped already, or the promoted version cannot be activated",
-        ),
+        responses=errors(*ADMIN, *JSON_BODY, 404, 409, 503),
     )
     async def stop(
         self,

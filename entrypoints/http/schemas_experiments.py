@@ -1,36 +1,13 @@
-"""Bodies of the experiment routes (contract section 12) and the error answers they document."""
+"""Bodies of the experiment routes (contract section 12)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 import msgspec
-from litestar.openapi import ResponseSpec
 
 from application.experiment_views import ArmView, ExperimentView
-from entrypoints.http.schemas import ErrorBody, iso
-
-ERROR_MEANINGS = {
-    400: "invalid_argument: the request cannot be accepted as sent",
-    401: "unauthenticated: REC_ADMIN_TOKEN is set and the bearer token is missing or wrong",
-    403: "forbidden: no REC_ADMIN_TOKEN is set and the client is not on loopback",
-    404: "not_found",
-    409: "conflict",
-    503: "unavailable: the registry cannot be used",
-}
-
-
-def error_responses(**meanings: str) -> dict[int, ResponseSpec]:
-    """The error answers of an admin route: the common ones, plus `e404=...`, `e409=...` meanings."""
-    statuses = {400: "", 401: "", 403: "", 503: "", **{int(key[1:]): text for key, text in meanings.items()}}
-    return {
-        status: ResponseSpec(
-            ErrorBody,
-            description=f"{ERROR_MEANINGS[status]}{': ' + text if text else ''}",
-            generate_examples=False,
-        )
-        for status, text in sorted(statuses.items())
-    }
+from entrypoints.http.schemas import iso
 
 
 class ArmRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -52,7 +52,7 @@ class HotEventEffects:
             log.exception("fold_in_failed", extra={"user_id": event.user_id, "title_id": event.title_id})
 
     async def _fold_in(self, event: Interaction) -> None:
-        model = self._state.model
+        model, _, _ = self._state.model_for(event.user_id)  # the user's arm while an experiment runs
         if model is None:
             return
         max_rating = max(RATING_SCALE_MAX, event.raw_score or 0.0)

@@ -1,10 +1,12 @@
-"""Hot interactions: stored durably, seen at once, folded into the user's representation, announced."""
+"""Hot interactions: stored durably (with the list they came from, if named), seen at once, folded
+into the user's representation (their experiment arm's version while an experiment runs), announced."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from application.hot_effects import HotEventEffects
+from application.list_tracker import ListTracker
 from application.ports import (
     NO_BROADCAST,
     NO_EVENTS,
@@ -24,6 +26,8 @@ class InteractionCommand:
     title_id: int
     int_type: str
     raw_score: float | None = None
+    recommendation_id: str | None = None
+    """The list the event came from; an unknown or malformed id is accepted, unattributed."""
 
 
 class RecordInteraction:
@@ -36,7 +40,10 @@ class RecordInteraction:
         clock: Clock,
         service_events: ServiceEvents = NO_EVENTS,
         broadcast: ReplicaBroadcast = NO_BROADCAST,
+        *,
+        tracker: ListTracker,
     ) -> None:
+        self._tracker = tracker
         self._report = service_events
         self._rule = rule
         self._events = events
@@ -55,7 +62,10 @@ class RecordInteraction:
             self._report.hot_event(accepted=False)
             raise
         event = Interaction(user_id, title_id, command.int_type, command.raw_score, self._clock.now())
-        await self._events.add(event)  # durable first: nothing below may lose an acknowledged event
+        given = command.recommendation_id
+        attribution = None if given is None else self._tracker.attribution(given)
+        # durable first: nothing below may lose an acknowledged event (nor the list it names)
+        await self._events.add(event, attribution)
         self._report.hot_event(accepted=True)
         self._effects.mark_seen(user_id, title_id)
         await self._effects.fold_in(event)

@@ -113,3 +113,8 @@ def broadcast(
     if settings.redis_url is None or channel is None:
         return NO_BROADCAST
     return RedisBroadcast.from_url(settings.redis_url, channel, events)
+
+
+def recommendation_id_prefix() -> str:
+    """This process's part of every recommendation id (one system call, at start)."""
+    return secrets.token_hex(5)

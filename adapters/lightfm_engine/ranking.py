@@ -71,6 +71,27 @@ def title_rows(items: Items, title_ids: Collection[int]) -> npt.NDArray[np.int64
     return known
 
 
+def ranked(
+    items: Items, scores: F32, n: int, banned: npt.NDArray[np.int64], only: Collection[int] | None
+) -> RankedList:
+    """`top`, or with `only` the best `n` among those titles alone (rows outside it never compete:
+    a request-time filter held by few titles still fills its list)."""
+    if only is None:
+        return top(items, scores, n, banned)
+    keep = np.zeros(len(scores), dtype=bool)
+    keep[title_rows(items, only)] = True
+    keep[banned] = False
+    rows = np.flatnonzero(keep)
+    k = min(n, len(rows))
+    if k <= 0:
+        return EMPTY
+    among = scores[rows]
+    chosen = np.argpartition(-among, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
+    chosen.sort()
+    best = chosen[np.argsort(-among[chosen], kind="stable")]
+    return RankedList(tuple(items.ids[rows[best]].tolist()), tuple(among[best].tolist()))
+
+
 def top(items: Items, scores: F32, n: int, banned: npt.NDArray[np.int64]) -> RankedList:
     """Best `n` of `scores` outside rows `banned` (repeats allowed), best first, ties by row."""
     k = min(n, len(scores) - _count_distinct(banned))

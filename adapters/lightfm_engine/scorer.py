@@ -11,7 +11,16 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from adapters.lightfm_engine.bundle import check_bundle, csr_from_parts, feature_scale_of
-from adapters.lightfm_engine.ranking import EMPTY, Ids, Items, NamedFeatures, frozen, row_of, title_rows, top
+from adapters.lightfm_engine.ranking import (
+    EMPTY,
+    Ids,
+    Items,
+    NamedFeatures,
+    frozen,
+    ranked,
+    row_of,
+    title_rows,
+)
 from adapters.lightfm_engine.scorer_growth import FoldedUsers, feature_start, with_titles
 from adapters.lightfm_engine.vectors import F32, augment, representations, unit_rows
 from application.ports import ArtifactBundle, Scorer
@@ -117,24 +126,34 @@ class NumpyScorer(Scorer):
         return row_of(self._items.ids, title_id) is not None
 
     # --- rankings ---------------------------------------------------------------------
-    def top_for_user(self, user_id: int, n: int, exclude: Collection[int]) -> RankedList:
+    def top_for_user(
+        self, user_id: int, n: int, exclude: Collection[int], only: Collection[int] | None = None
+    ) -> RankedList:
         """Best `n` titles for a known user (KeyError otherwise), never one of `exclude`."""
         vector = self._user_vector(user_id)
         if vector is None:
             raise KeyError(user_id)
         items = self._items
-        return top(items, items.aug @ vector, n, title_rows(items, exclude))
+        return ranked(items, items.aug @ vector, n, title_rows(items, exclude), only)
 
-    def similar_titles(self, title_id: int, n: int, exclude: Collection[int]) -> RankedList:
+    def similar_titles(
+        self, title_id: int, n: int, exclude: Collection[int], only: Collection[int] | None = None
+    ) -> RankedList:
         """Titles by cosine over item representations, never the title itself (KeyError if unknown)."""
         items = self._items
         row = row_of(items.ids, title_id)
         if row is None:
             raise KeyError(title_id)
         banned = np.append(title_rows(items, exclude), row)
-        return top(items, items.unit @ items.unit[row], n, banned)
+        return ranked(items, items.unit @ items.unit[row], n, banned, only)
 
-    def top_for_features(self, features: Mapping[str, float], n: int, exclude: Collection[int]) -> RankedList:
+    def top_for_features(
+        self,
+        features: Mapping[str, float],
+        n: int,
+        exclude: Collection[int],
+        only: Collection[int] | None = None,
+    ) -> RankedList:
         """Cold start: rank for a user known only by named features; empty when none is known."""
         found = self._user_named.vector(features, self._normalize)
         if found is None:
@@ -142,10 +161,14 @@ class NumpyScorer(Scorer):
         latent, bias = found
         query = np.concatenate([latent, [bias, 1.0]]).astype(np.float32)
         items = self._items
-        return top(items, items.aug @ query, n, title_rows(items, exclude))
+        return ranked(items, items.aug @ query, n, title_rows(items, exclude), only)
 
     def similar_to_features(
-        self, features: Mapping[str, float], n: int, exclude: Collection[int]
+        self,
+        features: Mapping[str, float],
+        n: int,
+        exclude: Collection[int],
+        only: Collection[int] | None = None,
     ) -> RankedList:
         """Similar titles for a title known only by named features; empty when none is known."""
         found = self._item_named.vector(features, self._normalize)
@@ -156,7 +179,7 @@ class NumpyScorer(Scorer):
         if norm == 0:
             return EMPTY
         items = self._items
-        return top(items, items.unit @ (latent / norm), n, title_rows(items, exclude))
+        return ranked(items, items.unit @ (latent / norm), n, title_rows(items, exclude), only)
 
     # --- fold-in (`scorer_growth`) --------------------------------------------------------
     def fold_in_user(

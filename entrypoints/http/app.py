@@ -25,6 +25,7 @@ from entrypoints.http.hot_routes import HOT_ROUTES
 from entrypoints.http.outer import CROSS_CUTTING, ServiceApp
 from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
+from entrypoints.http.routes_experiments import ExperimentController
 from entrypoints.http.routes_hot import interact_post
 from entrypoints.http.routes_public import HealthController
 from entrypoints.observability.exposition import metrics_route
@@ -51,6 +52,8 @@ DEPENDENCIES = (
     "invalidate_cache",
     "record_interaction",
     "blacklist_admin",
+    "experiments",
+    "experiment_queries",
 )
 
 
@@ -91,6 +94,7 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
             HealthController,
             AdminController,
             BlacklistController,
+            ExperimentController,
             *observed,
         ],
         dependencies=dependencies,

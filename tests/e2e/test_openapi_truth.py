@@ -43,6 +43,10 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("get", "/admin/blacklist"): {200, *ADMIN},
     ("put", "/admin/blacklist/{title_id}"): {200, 413, 503, *ADMIN},
     ("delete", "/admin/blacklist/{title_id}"): {200, 404, 503, *ADMIN},
+    ("post", "/admin/experiments"): {201, 404, 409, 413, 503, *ADMIN},
+    ("get", "/admin/experiments"): {200, 503, *ADMIN},
+    ("get", "/admin/experiments/{experiment_id}"): {200, 404, 503, *ADMIN},
+    ("post", "/admin/experiments/{experiment_id}/stop"): {200, 404, 409, 413, 503, *ADMIN},
 }
 """Each route's statuses beyond those of every route (400 validation, 431 head limits, 500)."""
 EVERY_ROUTE = {400, 431, 500}

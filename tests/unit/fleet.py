@@ -14,6 +14,7 @@ from adapters.cache.in_process_cache import InProcessRecommendationCache
 from adapters.memory.engine import FakeEngine
 from adapters.memory.events import InMemoryAdminBlacklist, InMemoryEventMerger, InMemoryHotEventStore
 from adapters.memory.lease import InMemoryTrainerLease
+from adapters.memory.online import InMemoryExperimentStore, InMemoryOnlineCounts
 from adapters.memory.registry import InMemoryModelRegistry
 from adapters.memory.stores import InMemoryArtifactStore, SequentialIds
 from adapters.memory.tuner import FakeTuner
@@ -111,6 +112,8 @@ class Fleet:
             "clock": self.clock,
             "ids": self.ids,
             "trainer_election": election,
+            "online_counts": InMemoryOnlineCounts(),
+            "experiment_store": InMemoryExperimentStore(),
         }
         c = Container()
         for key, fake in fakes.items():

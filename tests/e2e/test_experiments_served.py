@@ -35,6 +35,18 @@ async def connected(running: Running) -> AsyncIterator[tuple[httpx.AsyncClient, 
         yield client, pb_grpc.RecommenderStub(channel)
 
 
+TRAINER = {"REC_TRAIN_CRON": "0 3 * * *"}  # a trainer candidate: it runs the test's trainings
+
+
+async def without_startup_training(client: httpx.AsyncClient) -> None:
+    """The lone trainer starts a first (long) training; the test trains its own small ones."""
+    for job in (await client.get("/admin/jobs")).json()["jobs"]:
+        if job["trigger"] == "startup" and job["status"] == "running":
+            await client.delete(f"/admin/jobs/{job['job_id']}")
+            while (await client.get(f"/admin/jobs/{job['job_id']}")).json()["status"] == "running":  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+
+
 async def train(client: httpx.AsyncClient, **extra: Any) -> str:
     answer = await client.post("/admin/train", params={"epochs": 2, "no_components": 8, **extra})
     assert answer.status_code == 200 and answer.json()["status"] == "succeeded", answer.text
@@ -71,7 +83,8 @@ async def figures(client: httpx.AsyncClient, experiment_id: str) -> dict[str, di
 
 async def test_an_experiment_between_two_versions_end_to_end(tmp_path: Path) -> None:
     generate_demo_source(tmp_path / "demo_source.db")
-    async with served("serve", tmp_path) as running, connected(running) as (client, stub):
+    async with served("serve", tmp_path, TRAINER) as running, connected(running) as (client, stub):
+        await without_startup_training(client)
         control = await train(client)
         candidate = await train(client, activate="false")
         started = await client.post(

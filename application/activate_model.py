@@ -27,7 +27,7 @@ class ActivateModel:
 
     async def execute(self, model_id: str) -> ModelVersionView:
         """Serve `model_id` here and record it as the active version for every process."""
-        version = await self._prepare(model_id)
+        version = await self.prepare(model_id)
         await self._registry.set_active(model_id)
         self._state.model = version
         log.info("model_activated", extra={"model_id": model_id})
@@ -35,9 +35,10 @@ class ActivateModel:
 
     async def load(self, model_id: str) -> None:
         """Serve `model_id` in this process only (a replica following the registry)."""
-        self._state.model = await self._prepare(model_id)
+        self._state.model = await self.prepare(model_id)
 
-    async def _prepare(self, model_id: str) -> ActiveModel:
+    async def prepare(self, model_id: str) -> ActiveModel:
+        """`model_id` loaded and verified, not served: 404 unknown, 409 not ready or a bad artifact."""
         version = await self._registry.get_version(model_id)
         if version is None:
             raise NotFoundError(f"model {model_id!r} does not exist")

@@ -1,4 +1,5 @@
-"""Hot interactions: stored durably, seen at once, folded into the user's representation."""
+"""Hot interactions: stored durably (with the list they came from, if named), seen at once, folded
+into the user's representation (in their experiment arm's version while an experiment runs)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.hot_seen import HotSeen
+from application.list_tracker import ListTracker
 from application.ports import (
     NO_EVENTS,
     Clock,
@@ -33,6 +35,8 @@ class InteractionCommand:
     title_id: int
     int_type: str
     raw_score: float | None = None
+    recommendation_id: str | None = None
+    """The list the event came from; an unknown or malformed id is accepted, unattributed."""
 
 
 class RecordInteraction:
@@ -47,7 +51,10 @@ class RecordInteraction:
         clock: Clock,
         seen_index: SeenIndex | None = None,
         service_events: ServiceEvents = NO_EVENTS,
+        *,
+        tracker: ListTracker,
     ) -> None:
+        self._tracker = tracker
         self._report = service_events
         self._rule = rule
         self._events = events
@@ -68,7 +75,10 @@ class RecordInteraction:
             self._report.hot_event(accepted=False)
             raise
         event = Interaction(user_id, title_id, command.int_type, command.raw_score, self._clock.now())
-        await self._events.add(event)  # durable first: nothing below may lose an acknowledged event
+        given = command.recommendation_id
+        attribution = None if given is None else self._tracker.attribution(given)
+        # durable first: nothing below may lose an acknowledged event (nor its attribution)
+        await self._events.add(event, attribution)
         self._report.hot_event(accepted=True)
         self._seen.remember(user_id, title_id)
         if self._index is not None:
@@ -81,7 +91,7 @@ class RecordInteraction:
         await self._cache.invalidate_user(user_id)
 
     async def _fold_in(self, event: Interaction) -> None:
-        model = self._state.model
+        model, _, _ = self._state.model_for(event.user_id)
         if model is None:
             return
         max_rating = max(RATING_SCALE_MAX, event.raw_score or 0.0)

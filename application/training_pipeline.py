@@ -14,6 +14,7 @@ from application.ports import (
     ArtifactStore,
     Clock,
     EpochCallback,
+    ExperimentStore,
     ForwardCheck,
     IdGenerator,
     InteractionSource,
@@ -71,6 +72,8 @@ class TrainingPorts:
     jobs: JobStore
     clock: Clock
     ids: IdGenerator
+    experiments: ExperimentStore | None = None
+    """Retention keeps the versions of a running experiment's arms."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,9 @@ class TrainingPipeline:
         self._state = state
         self._activator = activator
         self._policy = policy
-        self._retention = ApplyRetention(ports.registry, ports.artifacts, policy.keep_models)
+        self._retention = ApplyRetention(
+            ports.registry, ports.artifacts, policy.keep_models, ports.experiments
+        )
 
     def work(self, command: TrainCommand) -> TrainingWork:
         """The training `command` asks for, as the work of a job (or the end of one: tuning)."""

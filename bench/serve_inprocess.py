@@ -14,7 +14,9 @@ ASGI calls), median and range over the sweeps after the first.
 `--app bare` runs `bench.bare_litestar` (the ceiling of `bench.serve`) the same way, cached only.
 `--without` replaces steps by no-ops to read their cost as a difference (an ablation, not a way to
 run the service): `seen` (the source's seen titles), `hot` (the registry's hot titles), `put` (the
-cache write), `fast` (the fast path of the hottest routes: Litestar's routes answer every request).
+cache write), `fast` (the fast path of the hottest routes: Litestar's routes answer every request),
+`ids` (recommendation ids and the count of lists served: every answer gets the same empty id; the
+same-run check of their cost, `--workload cached --without ';ids' --rounds 3`).
 `--profile` prints a cProfile of the last sweep on CPU time (its overhead inflates small Python
 calls several times: read it for where, not for how much).
 """
@@ -83,6 +85,7 @@ def without(steps: set[str]) -> Callable[[], None]:
     from adapters.cache.redis_cache import RedisRecommendationCache
     from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore
     from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
+    from application.list_tracker import ListTracker
     from entrypoints.http import app as http_app
 
     async def no_titles(_self: object, _user_id: int) -> frozenset[int]:
@@ -96,6 +99,7 @@ def without(steps: set[str]) -> Callable[[], None]:
         "hot": (SqlAlchemyHotEventStore, "titles_of_user", no_titles),
         "put": (RedisRecommendationCache, "put", no_write),
         "fast": (http_app, "with_fast_path", lambda app, *_: app),
+        "ids": (ListTracker, "served", lambda _self, *_: ""),
     }
     unknown = steps - patches.keys()
     if unknown:
@@ -186,7 +190,7 @@ def main() -> None:
     parser.add_argument(
         "--without",
         default="",
-        help="comma-separated steps: seen, hot, put, fast; several sets separated by ';' run in turn, "
+        help="comma-separated steps: seen, hot, put, fast, ids; several sets separated by ';' run in turn, "
         "an empty set is the whole path (e.g. ';put;seen,hot;seen,hot,put')",
     )
     parser.add_argument("--rounds", type=int, default=1, help="how many times to run every set, interleaved")

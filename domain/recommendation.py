@@ -27,15 +27,16 @@ class RankedList:
     def __len__(self) -> int:
         return len(self.title_ids)
 
-    def filtered(self, banned: Collection[int], k: int) -> RankedList:
-        """Keep the first `k` titles that are not in `banned`, order preserved."""
+    def filtered(self, banned: Collection[int], k: int, allowed: Collection[int] | None = None) -> RankedList:
+        """Keep the first `k` titles that are not in `banned` (and are in `allowed`, unless it is
+        None), order preserved."""
         head = self.title_ids[:k]
-        if isinstance(banned, (set, frozenset)) and banned.isdisjoint(head):
+        if allowed is None and isinstance(banned, (set, frozenset)) and banned.isdisjoint(head):
             return RankedList(head, self.scores[:k])  # the usual case, without a Python loop
         ids: list[int] = []
         scores: list[float] = []
         for title_id, score in zip(self.title_ids, self.scores, strict=True):
-            if title_id in banned:
+            if title_id in banned or (allowed is not None and title_id not in allowed):
                 continue
             ids.append(title_id)
             scores.append(score)
@@ -51,3 +52,7 @@ class Recommendations:
     model_id: str | None
     source: ListSource
     cached: bool
+    recommendation_id: str = ""
+    """Opaque, unique per answer: a hot event naming it is attributed to this list (contract 12)."""
+    experiment_arm: str | None = None
+    """The experiment arm that answered a personal list; None outside experiments."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 
 from dependency_injector import containers, providers
@@ -15,6 +16,8 @@ from adapters.lightfm_engine import LightFMEngine
 from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
+from adapters.registry.sqlalchemy_experiments import SqlAlchemyExperimentStore
+from adapters.registry.sqlalchemy_online_counts import SqlAlchemyOnlineCounts
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
 from adapters.seen_index.features import InMemoryFeatures
 from adapters.seen_index.numpy_index import NumpySeenIndex
@@ -29,12 +32,15 @@ from application.add_new_titles import AddNewTitles
 from application.blacklist_admin import BlacklistAdmin
 from application.cancel_job import CancelJob
 from application.check_health import CheckHealth
+from application.experiment_views import ExperimentQueries
+from application.experiments import Experiments
 from application.follow_active_model import FollowActiveModel
 from application.follow_source_interactions import FollowSourceInteractions
 from application.hot_seen import HotSeen
 from application.hot_training_source import SourceWithHotEvents
 from application.invalidate_cache import InvalidateCache
 from application.job_runner import JobRunner
+from application.list_tracker import ListTracker
 from application.model_views import JobQueries, ModelQueries
 from application.ports import NO_EVENTS, ArtifactStore, FeatureSource, SeenIndex, ServiceEvents
 from application.recommend_for_user import RecommendForUser
@@ -110,6 +116,11 @@ def _features_refresh(features: FeatureSource) -> Callable[[], Awaitable[None]] 
     return features.refresh if isinstance(features, InMemoryFeatures) else None
 
 
+def _recommendation_id_prefix() -> str:
+    """This process's part of every recommendation id (one system call, at start)."""
+    return secrets.token_hex(5)
+
+
 def _cache(settings: Settings, events: ServiceEvents = NO_EVENTS) -> CoalescingCache:
     """Redis when REC_REDIS_URL is set, else in-process; concurrent misses computed once either way."""
     ttl = settings.cache_ttl_seconds
@@ -151,6 +162,12 @@ class Container(containers.DeclarativeContainer):
     hot_events_engine = providers.Singleton(create_events_engine, settings.provided.effective_registry_url)
     hot_events = providers.Singleton(SqlAlchemyHotEventStore, hot_events_engine)
     admin_blacklist_store = providers.Singleton(SqlAlchemyAdminBlacklist, registry_engine)
+    # Online evaluation (contract section 12): lists per serving context, experiments.
+    online_counts = providers.Singleton(SqlAlchemyOnlineCounts, registry_engine)
+    experiment_store = providers.Singleton(SqlAlchemyExperimentStore, registry_engine)
+    list_tracker = providers.Singleton(
+        ListTracker, online_counts, hot_events, state, providers.Callable(_recommendation_id_prefix)
+    )
     event_merger = providers.Singleton(SourceTablesEventMerger)
     training_source = providers.Singleton(
         SourceWithHotEvents, source, hot_events, event_merger, settings.provided.hot_events_in_source
@@ -177,7 +194,7 @@ class Container(containers.DeclarativeContainer):
     activate_model = providers.Singleton(ActivateModel, registry, artifacts, serving_engine, state)
     refresh_catalogue = providers.Singleton(RefreshCatalogue, source, state)
     training_ports = providers.Singleton(
-        TrainingPorts, training_source, engine, artifacts, registry, registry, clock, ids
+        TrainingPorts, training_source, engine, artifacts, registry, registry, clock, ids, experiment_store
     )
     training_policy = providers.Singleton(_policy, settings)
     training_pipeline = providers.Singleton(
@@ -209,9 +226,12 @@ class Container(containers.DeclarativeContainer):
         hot_seen,
         traced_features,
         serving_index,
+        tracker=list_tracker,
         events=events,
     )
-    relevant_titles = providers.Singleton(RelevantTitles, state, traced_cache, traced_features, events=events)
+    relevant_titles = providers.Singleton(
+        RelevantTitles, state, traced_cache, traced_features, tracker=list_tracker, events=events
+    )
     record_interaction = providers.Singleton(
         RecordInteraction,
         rule,
@@ -223,10 +243,13 @@ class Container(containers.DeclarativeContainer):
         clock,
         serving_index,
         service_events=events,
+        tracker=list_tracker,
     )
     blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state)
     add_new_titles = providers.Singleton(AddNewTitles, state, features)
-    model_queries = providers.Singleton(ModelQueries, registry)
+    experiments = providers.Singleton(Experiments, experiment_store, activate_model, state, ids, clock)
+    experiment_queries = providers.Singleton(ExperimentQueries, experiment_store, list_tracker)
+    model_queries = providers.Singleton(ModelQueries, registry, experiment_queries)
     job_queries = providers.Singleton(JobQueries, registry)
     invalidate_cache = providers.Singleton(InvalidateCache, cache)
     check_health = providers.Singleton(
@@ -255,6 +278,8 @@ class Container(containers.DeclarativeContainer):
                 registry.provided.create_schema,
                 hot_events.provided.create_schema,
                 admin_blacklist_store.provided.create_schema,
+                online_counts.provided.create_schema,
+                experiment_store.provided.create_schema,
             ),
             check_source_queries=source.provided.check_queries,
             restore_model=activate_model.provided.restore,
@@ -262,6 +287,8 @@ class Container(containers.DeclarativeContainer):
             add_new_titles=add_new_titles,
             blacklist_admin=blacklist_admin,
             follow_active_model=follow_active_model,
+            follow_experiment=experiments.provided.follow,
+            flush_counts=list_tracker.provided.flush,
             state=state,
             observability=providers.Factory(
                 ObservabilityLifecycle, observability, state, check_health, settings
@@ -272,6 +299,8 @@ class Container(containers.DeclarativeContainer):
             close=providers.List(
                 hot_events.provided.close,
                 admin_blacklist_store.provided.close,
+                online_counts.provided.close,
+                experiment_store.provided.close,
                 source.provided.close,
                 cache.provided.close,
                 registry.provided.close,

@@ -32,6 +32,7 @@ CATALOGUE_RETRY_SECONDS = 10.0
 SHUTDOWN_TRAINING_WAIT_SECONDS = 10.0
 FOLLOW_SECONDS = 2.0  # replicas switch within 5 s of an activation elsewhere
 BLACKLIST_POLL_SECONDS = 5.0  # replicas apply an admin blacklist change made elsewhere within 5 s
+COUNTS_FLUSH_SECONDS = 2.0  # online counts reach the registry within 5 s (contract section 12)
 
 Step = Callable[[], Awaitable[object]]
 
@@ -47,6 +48,10 @@ class Serving:
     add_new_titles: AddNewTitles
     blacklist_admin: BlacklistAdmin
     follow_active_model: FollowActiveModel
+    follow_experiment: Step
+    """Serve the registry's running experiment (at start, then polled)."""
+    flush_counts: Step
+    """Add the lists served since the last flush to the registry (every COUNTS_FLUSH_SECONDS)."""
     state: ServingState
     close: Sequence[Step]
     observability: ObservabilityLifecycle | None = None
@@ -89,9 +94,11 @@ class ServiceRuntime:
         await self._s.blacklist_admin.load()
         self._tasks.append(asyncio.create_task(self._blacklist_loop()))
         await self._s.restore_model()
+        await self._follow_experiment()
         await self._refresh_once()
         self._tasks.append(asyncio.create_task(self._refresh_loop()))
         self._tasks.append(asyncio.create_task(self._follow_loop()))
+        self._tasks.append(asyncio.create_task(self._counts_loop()))
         if self._s.follow_source is not None:
             self._tasks.append(
                 asyncio.create_task(self._tail_loop(self._s.follow_source, self._s.tail_seconds))
@@ -159,6 +166,24 @@ class ServiceRuntime:
                 await self._s.follow_active_model.execute()
             except RecommenderError as exc:
                 log.warning("follow_active_failed", error=str(exc))
+            await self._follow_experiment()
+
+    async def _follow_experiment(self) -> None:
+        try:
+            await self._s.follow_experiment()
+        except RecommenderError as exc:
+            log.warning("follow_experiment_failed", error=str(exc))
+
+    async def _counts_loop(self) -> None:
+        while True:
+            await asyncio.sleep(COUNTS_FLUSH_SECONDS)
+            await self._flush_counts()
+
+    async def _flush_counts(self) -> None:
+        try:
+            await self._s.flush_counts()
+        except RecommenderError as exc:  # kept in memory for the next flush
+            log.warning("online_counts_flush_failed", error=str(exc))
 
     async def _tail_loop(self, tail: FollowSourceInteractions, seconds: float) -> None:
         """The seen index: built by the first step that reads the source, then kept current."""
@@ -178,6 +203,7 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._jobs.runner.drain(SHUTDOWN_TRAINING_WAIT_SECONDS)
+        await self._flush_counts()  # the lists served since the last flush survive a restart
         for close in self._s.close:
             await close()
         if self._s.observability is not None:

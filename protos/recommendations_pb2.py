@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cprotos/recommendations.proto\x12\x0frecommendations\":\n\x0bUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\t\n\x01k\x18\x02 \x01(\x05\x12\x0f\n\x07\x65xclude\x18\x03 \x03(\x03\"/\n\x10UserBatchRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\x03\x12\t\n\x01k\x18\x02 \x01(\x05\"N\n\x11UserBatchResponse\x12\x39\n\x07results\x18\x01 \x03(\x0b\x32(.recommendations.RecommendationsResponse\"+\n\x0cTitleRequest\x12\x10\n\x08title_id\x18\x01 \x01(\x03\x12\t\n\x01k\x18\x02 \x01(\x05\"y\n\x17RecommendationsResponse\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08item_ids\x18\x02 \x03(\x03\x12\x0e\n\x06scores\x18\x03 \x03(\x02\x12\x10\n\x08model_id\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x0e\n\x06\x63\x61\x63hed\x18\x06 \x01(\x08\"o\n\x12InteractionRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x10\n\x08title_id\x18\x02 \x01(\x03\x12\x10\n\x08int_type\x18\x03 \x01(\t\x12\x16\n\traw_score\x18\x04 \x01(\x01H\x00\x88\x01\x01\x42\x0c\n\n_raw_score\"\'\n\x13InteractionResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"\x8a\x03\n\x0cTrainRequest\x12\x1a\n\rno_components\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x11\n\x04loss\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x13\n\x06\x65pochs\x18\x03 \x01(\x05H\x02\x88\x01\x01\x12\x1a\n\rlearning_rate\x18\x04 \x01(\x02H\x03\x88\x01\x01\x12\x17\n\nitem_alpha\x18\x05 \x01(\x02H\x04\x88\x01\x01\x12\x17\n\nuser_alpha\x18\x06 \x01(\x02H\x05\x88\x01\x01\x12\x11\n\x04mode\x18\x07 \x01(\tH\x06\x88\x01\x01\x12\x15\n\x08\x61\x63tivate\x18\x08 \x01(\x08H\x07\x88\x01\x01\x12\x11\n\x04wait\x18\t \x01(\x08H\x08\x88\x01\x01\x12\x1f\n\x12normalize_features\x18\n \x01(\x08H\t\x88\x01\x01\x42\x10\n\x0e_no_componentsB\x07\n\x05_lossB\t\n\x07_epochsB\x10\n\x0e_learning_rateB\r\n\x0b_item_alphaB\r\n\x0b_user_alphaB\x07\n\x05_modeB\x0b\n\t_activateB\x07\n\x05_waitB\x15\n\x13_normalize_features\"\xaf\x01\n\rTrainResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12<\n\x07metrics\x18\x04 \x03(\x0b\x32+.recommendations.TrainResponse.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32\xdf\x03\n\x0bRecommender\x12`\n\x16GetUserRecommendations\x12\x1c.recommendations.UserRequest\x1a(.recommendations.RecommendationsResponse\x12\x64\n\x1bGetUserRecommendationsBatch\x12!.recommendations.UserBatchRequest\x1a\".recommendations.UserBatchResponse\x12[\n\x10GetTitleRelevant\x12\x1d.recommendations.TitleRequest\x1a(.recommendations.RecommendationsResponse\x12^\n\x11RecordInteraction\x12#.recommendations.InteractionRequest\x1a$.recommendations.InteractionResponse\x12K\n\nTrainModel\x12\x1d.recommendations.TrainRequest\x1a\x1e.recommendations.TrainResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cprotos/recommendations.proto\x12\x0frecommendations\"b\n\x0bUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\t\n\x01k\x18\x02 \x01(\x05\x12\x0f\n\x07\x65xclude\x18\x03 \x03(\x03\x12\x10\n\x08\x66\x65\x61tures\x18\x04 \x03(\t\x12\x14\n\x0cnot_features\x18\x05 \x03(\t\"W\n\x10UserBatchRequest\x12\x10\n\x08user_ids\x18\x01 \x03(\x03\x12\t\n\x01k\x18\x02 \x01(\x05\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\x12\x14\n\x0cnot_features\x18\x04 \x03(\t\"N\n\x11UserBatchResponse\x12\x39\n\x07results\x18\x01 \x03(\x0b\x32(.recommendations.RecommendationsResponse\"S\n\x0cTitleRequest\x12\x10\n\x08title_id\x18\x01 \x01(\x03\x12\t\n\x01k\x18\x02 \x01(\x05\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\x12\x14\n\x0cnot_features\x18\x04 \x03(\t\"\xac\x01\n\x17RecommendationsResponse\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08item_ids\x18\x02 \x03(\x03\x12\x0e\n\x06scores\x18\x03 \x03(\x02\x12\x10\n\x08model_id\x18\x04 \x01(\t\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\x0e\n\x06\x63\x61\x63hed\x18\x06 \x01(\x08\x12\x19\n\x11recommendation_id\x18\x07 \x01(\t\x12\x16\n\x0e\x65xperiment_arm\x18\x08 \x01(\t\"\x8a\x01\n\x12InteractionRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x10\n\x08title_id\x18\x02 \x01(\x03\x12\x10\n\x08int_type\x18\x03 \x01(\t\x12\x16\n\traw_score\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x11recommendation_id\x18\x05 \x01(\tB\x0c\n\n_raw_score\"\'\n\x13InteractionResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"\x8a\x03\n\x0cTrainRequest\x12\x1a\n\rno_components\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x11\n\x04loss\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x13\n\x06\x65pochs\x18\x03 \x01(\x05H\x02\x88\x01\x01\x12\x1a\n\rlearning_rate\x18\x04 \x01(\x02H\x03\x88\x01\x01\x12\x17\n\nitem_alpha\x18\x05 \x01(\x02H\x04\x88\x01\x01\x12\x17\n\nuser_alpha\x18\x06 \x01(\x02H\x05\x88\x01\x01\x12\x11\n\x04mode\x18\x07 \x01(\tH\x06\x88\x01\x01\x12\x15\n\x08\x61\x63tivate\x18\x08 \x01(\x08H\x07\x88\x01\x01\x12\x11\n\x04wait\x18\t \x01(\x08H\x08\x88\x01\x01\x12\x1f\n\x12normalize_features\x18\n \x01(\x08H\t\x88\x01\x01\x42\x10\n\x0e_no_componentsB\x07\n\x05_lossB\t\n\x07_epochsB\x10\n\x0e_learning_rateB\r\n\x0b_item_alphaB\r\n\x0b_user_alphaB\x07\n\x05_modeB\x0b\n\t_activateB\x07\n\x05_waitB\x15\n\x13_normalize_features\"\xaf\x01\n\rTrainResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12<\n\x07metrics\x18\x04 \x03(\x0b\x32+.recommendations.TrainResponse.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x32\xdf\x03\n\x0bRecommender\x12`\n\x16GetUserRecommendations\x12\x1c.recommendations.UserRequest\x1a(.recommendations.RecommendationsResponse\x12\x64\n\x1bGetUserRecommendationsBatch\x12!.recommendations.UserBatchRequest\x1a\".recommendations.UserBatchResponse\x12[\n\x10GetTitleRelevant\x12\x1d.recommendations.TitleRequest\x1a(.recommendations.RecommendationsResponse\x12^\n\x11RecordInteraction\x12#.recommendations.InteractionRequest\x1a$.recommendations.InteractionResponse\x12K\n\nTrainModel\x12\x1d.recommendations.TrainRequest\x1a\x1e.recommendations.TrainResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,25 +34,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRAINRESPONSE_METRICSENTRY']._loaded_options = None
   _globals['_TRAINRESPONSE_METRICSENTRY']._serialized_options = b'8\001'
   _globals['_USERREQUEST']._serialized_start=49
-  _globals['_USERREQUEST']._serialized_end=107
-  _globals['_USERBATCHREQUEST']._serialized_start=109
-  _globals['_USERBATCHREQUEST']._serialized_end=156
-  _globals['_USERBATCHRESPONSE']._serialized_start=158
-  _globals['_USERBATCHRESPONSE']._serialized_end=236
-  _globals['_TITLEREQUEST']._serialized_start=238
-  _globals['_TITLEREQUEST']._serialized_end=281
-  _globals['_RECOMMENDATIONSRESPONSE']._serialized_start=283
-  _globals['_RECOMMENDATIONSRESPONSE']._serialized_end=404
-  _globals['_INTERACTIONREQUEST']._serialized_start=406
-  _globals['_INTERACTIONREQUEST']._serialized_end=517
-  _globals['_INTERACTIONRESPONSE']._serialized_start=519
-  _globals['_INTERACTIONRESPONSE']._serialized_end=558
-  _globals['_TRAINREQUEST']._serialized_start=561
-  _globals['_TRAINREQUEST']._serialized_end=955
-  _globals['_TRAINRESPONSE']._serialized_start=958
-  _globals['_TRAINRESPONSE']._serialized_end=1133
-  _globals['_TRAINRESPONSE_METRICSENTRY']._serialized_start=1087
-  _globals['_TRAINRESPONSE_METRICSENTRY']._serialized_end=1133
-  _globals['_RECOMMENDER']._serialized_start=1136
-  _globals['_RECOMMENDER']._serialized_end=1615
+  _globals['_USERREQUEST']._serialized_end=147
+  _globals['_USERBATCHREQUEST']._serialized_start=149
+  _globals['_USERBATCHREQUEST']._serialized_end=236
+  _globals['_USERBATCHRESPONSE']._serialized_start=238
+  _globals['_USERBATCHRESPONSE']._serialized_end=316
+  _globals['_TITLEREQUEST']._serialized_start=318
+  _globals['_TITLEREQUEST']._serialized_end=401
+  _globals['_RECOMMENDATIONSRESPONSE']._serialized_start=404
+  _globals['_RECOMMENDATIONSRESPONSE']._serialized_end=576
+  _globals['_INTERACTIONREQUEST']._serialized_start=579
+  _globals['_INTERACTIONREQUEST']._serialized_end=717
+  _globals['_INTERACTIONRESPONSE']._serialized_start=719
+  _globals['_INTERACTIONRESPONSE']._serialized_end=758
+  _globals['_TRAINREQUEST']._serialized_start=761
+  _globals['_TRAINREQUEST']._serialized_end=1155
+  _globals['_TRAINRESPONSE']._serialized_start=1158
+  _globals['_TRAINRESPONSE']._serialized_end=1333
+  _globals['_TRAINRESPONSE_METRICSENTRY']._serialized_start=1287
+  _globals['_TRAINRESPONSE_METRICSENTRY']._serialized_end=1333
+  _globals['_RECOMMENDER']._serialized_start=1336
+  _globals['_RECOMMENDER']._serialized_end=1815
 # @@protoc_insertion_point(module_scope)

@@ -25,20 +25,28 @@ class UserRequest(_message.Message):
     USER_ID_FIELD_NUMBER: _builtins.int
     K_FIELD_NUMBER: _builtins.int
     EXCLUDE_FIELD_NUMBER: _builtins.int
+    FEATURES_FIELD_NUMBER: _builtins.int
+    NOT_FEATURES_FIELD_NUMBER: _builtins.int
     user_id: _builtins.int
     k: _builtins.int
     @_builtins.property
     def exclude(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def features(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def not_features(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
         user_id: _builtins.int = ...,
         k: _builtins.int = ...,
         exclude: _abc.Iterable[_builtins.int] | None = ...,
+        features: _abc.Iterable[_builtins.str] | None = ...,
+        not_features: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["exclude", b"exclude", "k", b"k", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["exclude", b"exclude", "features", b"features", "k", b"k", "not_features", b"not_features", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -50,18 +58,26 @@ class UserBatchRequest(_message.Message):
 
     USER_IDS_FIELD_NUMBER: _builtins.int
     K_FIELD_NUMBER: _builtins.int
+    FEATURES_FIELD_NUMBER: _builtins.int
+    NOT_FEATURES_FIELD_NUMBER: _builtins.int
     k: _builtins.int
     @_builtins.property
     def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def features(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def not_features(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
         user_ids: _abc.Iterable[_builtins.int] | None = ...,
         k: _builtins.int = ...,
+        features: _abc.Iterable[_builtins.str] | None = ...,
+        not_features: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["k", b"k", "user_ids", b"user_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["features", b"features", "k", b"k", "not_features", b"not_features", "user_ids", b"user_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -93,17 +109,25 @@ class TitleRequest(_message.Message):
 
     TITLE_ID_FIELD_NUMBER: _builtins.int
     K_FIELD_NUMBER: _builtins.int
+    FEATURES_FIELD_NUMBER: _builtins.int
+    NOT_FEATURES_FIELD_NUMBER: _builtins.int
     title_id: _builtins.int
     k: _builtins.int
+    @_builtins.property
+    def features(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def not_features(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
         title_id: _builtins.int = ...,
         k: _builtins.int = ...,
+        features: _abc.Iterable[_builtins.str] | None = ...,
+        not_features: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["k", b"k", "title_id", b"title_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["features", b"features", "k", b"k", "not_features", b"not_features", "title_id", b"title_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -119,10 +143,14 @@ class RecommendationsResponse(_message.Message):
     MODEL_ID_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     CACHED_FIELD_NUMBER: _builtins.int
+    RECOMMENDATION_ID_FIELD_NUMBER: _builtins.int
+    EXPERIMENT_ARM_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     model_id: _builtins.str
     source: _builtins.str
     cached: _builtins.bool
+    recommendation_id: _builtins.str
+    experiment_arm: _builtins.str
     @_builtins.property
     def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
@@ -136,10 +164,12 @@ class RecommendationsResponse(_message.Message):
         model_id: _builtins.str = ...,
         source: _builtins.str = ...,
         cached: _builtins.bool = ...,
+        recommendation_id: _builtins.str = ...,
+        experiment_arm: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached", b"cached", "id", b"id", "item_ids", b"item_ids", "model_id", b"model_id", "scores", b"scores", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached", b"cached", "experiment_arm", b"experiment_arm", "id", b"id", "item_ids", b"item_ids", "model_id", b"model_id", "recommendation_id", b"recommendation_id", "scores", b"scores", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -153,10 +183,12 @@ class InteractionRequest(_message.Message):
     TITLE_ID_FIELD_NUMBER: _builtins.int
     INT_TYPE_FIELD_NUMBER: _builtins.int
     RAW_SCORE_FIELD_NUMBER: _builtins.int
+    RECOMMENDATION_ID_FIELD_NUMBER: _builtins.int
     user_id: _builtins.int
     title_id: _builtins.int
     int_type: _builtins.str
     raw_score: _builtins.float
+    recommendation_id: _builtins.str
     def __init__(
         self,
         *,
@@ -164,10 +196,11 @@ class InteractionRequest(_message.Message):
         title_id: _builtins.int = ...,
         int_type: _builtins.str = ...,
         raw_score: _builtins.float | None = ...,
+        recommendation_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_raw_score", b"_raw_score", "raw_score", b"raw_score"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_raw_score", b"_raw_score", "int_type", b"int_type", "raw_score", b"raw_score", "title_id", b"title_id", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_raw_score", b"_raw_score", "int_type", b"int_type", "raw_score", b"raw_score", "recommendation_id", b"recommendation_id", "title_id", b"title_id", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__raw_score: _TypeAlias = _typing.Literal["raw_score"]  # noqa: Y015
     _WhichOneofArgType__raw_score: _TypeAlias = _typing.Literal["_raw_score", b"_raw_score"]  # noqa: Y015

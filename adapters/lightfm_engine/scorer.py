@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -15,12 +14,11 @@ from threadpoolctl import threadpool_limits
 from adapters.lightfm_engine.bundle import check_bundle, csr_from_parts, feature_scale_of
 from adapters.lightfm_engine.fold_in import fold_in, step_size
 from adapters.lightfm_engine.prepare import normalize_rows
+from adapters.lightfm_engine.ranking import EMPTY, Ids, Items, frozen, ranked, row_of, title_rows
 from adapters.lightfm_engine.vectors import F32, augment, representations, unit_rows
 from application.ports import ArtifactBundle, Scorer
 from domain.recommendation import RankedList
 
-Ids = npt.NDArray[np.int64]
-_EMPTY = RankedList((), ())
 MAX_FOLDED_USERS = 100_000  # users whose representation hot events changed, least recent dropped first
 _blas_pinned = False
 
@@ -37,15 +35,6 @@ def pin_blas_to_one_thread() -> None:
     if not _blas_pinned:
         threadpool_limits(limits=1, user_api="blas")
         _blas_pinned = True
-
-
-@dataclass(frozen=True, slots=True)
-class _Items:
-    """The titles a scorer ranks, swapped as one object when titles are added by their features."""
-
-    ids: Ids  # ascending
-    aug: F32  # [V, 1, b_i] per row
-    unit: F32  # V scaled to unit norm per row
 
 
 class NumpyScorer(Scorer):
@@ -81,12 +70,12 @@ class NumpyScorer(Scorer):
         user_order, item_order = np.argsort(users, kind="stable"), np.argsort(titles, kind="stable")
         user_features = sp.csr_matrix(user_features)[user_order]
         item_features = sp.csr_matrix(item_features)[item_order]
-        self._user_ids = _frozen(users[user_order])
+        self._user_ids = frozen(users[user_order])
         user_latent, user_bias = representations(user_features, user_embeddings, user_biases)
         item_latent, item_bias = representations(item_features, item_embeddings, item_biases)
         self._user_aug = augment(user_latent, user_bias, user_side=True)
         item_aug = augment(item_latent, item_bias, user_side=False)
-        self._items = _Items(_frozen(titles[item_order]), item_aug, unit_rows(item_latent))
+        self._items = Items(frozen(titles[item_order]), item_aug, unit_rows(item_latent))
         self._normalize = normalize_features
         scale = feature_scale
         self._user_named = _NamedFeatures(user_feature_names, user_embeddings, user_biases, len(users), scale)
@@ -128,52 +117,66 @@ class NumpyScorer(Scorer):
         return self._items.ids
 
     def knows_user(self, user_id: int) -> bool:
-        return user_id in self._folded or _row(self._user_ids, user_id) is not None
+        return user_id in self._folded or row_of(self._user_ids, user_id) is not None
 
     def knows_title(self, title_id: int) -> bool:
-        return _row(self._items.ids, title_id) is not None
+        return row_of(self._items.ids, title_id) is not None
 
     # --- rankings ---------------------------------------------------------------------
-    def top_for_user(self, user_id: int, n: int, exclude: Collection[int]) -> RankedList:
+    def top_for_user(
+        self, user_id: int, n: int, exclude: Collection[int], only: Collection[int] | None = None
+    ) -> RankedList:
         """Best `n` titles for a known user (KeyError otherwise), never one of `exclude`."""
         vector = self._user_vector(user_id)
         if vector is None:
             raise KeyError(user_id)
         items = self._items
-        return _top(items, items.aug @ vector, n, _title_rows(items, exclude))
+        return ranked(items, items.aug @ vector, n, title_rows(items, exclude), only)
 
-    def similar_titles(self, title_id: int, n: int, exclude: Collection[int]) -> RankedList:
+    def similar_titles(
+        self, title_id: int, n: int, exclude: Collection[int], only: Collection[int] | None = None
+    ) -> RankedList:
         """Titles by cosine over item representations, never the title itself (KeyError if unknown)."""
         items = self._items
-        row = _row(items.ids, title_id)
+        row = row_of(items.ids, title_id)
         if row is None:
             raise KeyError(title_id)
-        banned = np.append(_title_rows(items, exclude), row)
-        return _top(items, items.unit @ items.unit[row], n, banned)
+        banned = np.append(title_rows(items, exclude), row)
+        return ranked(items, items.unit @ items.unit[row], n, banned, only)
 
-    def top_for_features(self, features: Mapping[str, float], n: int, exclude: Collection[int]) -> RankedList:
+    def top_for_features(
+        self,
+        features: Mapping[str, float],
+        n: int,
+        exclude: Collection[int],
+        only: Collection[int] | None = None,
+    ) -> RankedList:
         """Cold start: rank for a user known only by named features; empty when none is known."""
         found = self._user_named.vector(features, self._normalize)
         if found is None:
-            return _EMPTY
+            return EMPTY
         latent, bias = found
         query = np.concatenate([latent, [bias, 1.0]]).astype(np.float32)
         items = self._items
-        return _top(items, items.aug @ query, n, _title_rows(items, exclude))
+        return ranked(items, items.aug @ query, n, title_rows(items, exclude), only)
 
     def similar_to_features(
-        self, features: Mapping[str, float], n: int, exclude: Collection[int]
+        self,
+        features: Mapping[str, float],
+        n: int,
+        exclude: Collection[int],
+        only: Collection[int] | None = None,
     ) -> RankedList:
         """Similar titles for a title known only by named features; empty when none is known."""
         found = self._item_named.vector(features, self._normalize)
         if found is None:
-            return _EMPTY
+            return EMPTY
         latent = found[0]
         norm = float(np.linalg.norm(latent))
         if norm == 0:
-            return _EMPTY
+            return EMPTY
         items = self._items
-        return _top(items, items.unit @ (latent / norm), n, _title_rows(items, exclude))
+        return ranked(items, items.unit @ (latent / norm), n, title_rows(items, exclude), only)
 
     # --- fold-in ----------------------------------------------------------------------
     def fold_in_user(
@@ -181,7 +184,7 @@ class NumpyScorer(Scorer):
     ) -> bool:
         """Move the user toward `title_id` (see `fold_in.py`); an unknown user starts from features."""
         items = self._items
-        item_row = _row(items.ids, title_id)
+        item_row = row_of(items.ids, title_id)
         if item_row is None or not weight > 0:
             return False
         rng = np.random.default_rng([user_id, title_id])
@@ -200,7 +203,7 @@ class NumpyScorer(Scorer):
         folded = self._folded.get(user_id)
         if folded is not None:
             return folded
-        row = _row(self._user_ids, user_id)
+        row = row_of(self._user_ids, user_id)
         return None if row is None else self._user_aug[row]
 
     def _feature_start(self, features: Mapping[str, float]) -> F32:
@@ -222,7 +225,7 @@ class NumpyScorer(Scorer):
                 (title_id, found)
                 for title_id, named in sorted(features.items())
                 if 0 < title_id < 2**63
-                and _row(items.ids, title_id) is None
+                and row_of(items.ids, title_id) is None
                 and (found := self._item_named.vector(named, self._normalize)) is not None
             ]
             if not rows:
@@ -233,37 +236,8 @@ class NumpyScorer(Scorer):
             aug = np.vstack([items.aug, augment(latent, bias, user_side=False)])
             unit = np.vstack([items.unit, unit_rows(latent)])
             order = np.argsort(ids, kind="stable")
-            self._items = _Items(_frozen(ids[order]), aug[order], unit[order])
+            self._items = Items(frozen(ids[order]), aug[order], unit[order])
         return len(rows)
-
-
-def _title_rows(items: _Items, title_ids: Collection[int]) -> npt.NDArray[np.int64]:
-    if not title_ids:
-        return np.empty(0, dtype=np.int64)
-    try:
-        wanted = np.fromiter(title_ids, dtype=np.int64, count=len(title_ids))
-    except OverflowError:  # ids outside int64 are unknown to the model anyway
-        wanted = np.fromiter((t for t in title_ids if 0 <= t < 2**63), dtype=np.int64)
-    rows: npt.NDArray[np.int64] = np.searchsorted(items.ids, wanted)
-    inside = rows < len(items.ids)
-    rows = rows[inside]
-    known: npt.NDArray[np.int64] = rows[items.ids[rows] == wanted[inside]]
-    return known
-
-
-def _top(items: _Items, scores: F32, n: int, banned: npt.NDArray[np.int64]) -> RankedList:
-    """Best `n` of `scores` outside rows `banned` (repeats allowed), best first, ties by row."""
-    k = min(n, len(scores) - _count_distinct(banned))
-    if k <= 0:
-        return _EMPTY
-    scores[banned] = -np.inf
-    if k < len(scores):
-        top = np.argpartition(-scores, k - 1)[:k]
-        top.sort()
-    else:
-        top = np.arange(len(scores))
-    best = top[np.argsort(-scores[top], kind="stable")][:k]
-    return RankedList(tuple(items.ids[best].tolist()), tuple(scores[best].tolist()))
 
 
 class _NamedFeatures:
@@ -295,25 +269,3 @@ class _NamedFeatures:
             weights = normalize_rows(weights)
         latent, bias = representations(weights, self._embeddings, self._biases)
         return latent[0], float(bias[0])
-
-
-def _row(sorted_ids: Ids, value: int) -> int | None:
-    if not 0 < value < 2**63:
-        return None
-    row = int(sorted_ids.searchsorted(value))  # the method and .item(): a third of np.searchsorted's cost
-    if row < len(sorted_ids) and sorted_ids.item(row) == value:
-        return row
-    return None
-
-
-def _count_distinct(rows: npt.NDArray[np.int64]) -> int:
-    if len(rows) < 2:
-        return len(rows)
-    ordered = np.sort(rows)  # then count the changes: cheaper than np.unique, which builds the values
-    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
-
-
-def _frozen(values: Ids) -> Ids:
-    out = np.ascontiguousarray(values, dtype=np.int64)
-    out.flags.writeable = False
-    return out

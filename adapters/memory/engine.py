@@ -38,31 +38,48 @@ class DictScorer(Scorer):
     def knows_title(self, title_id: int) -> bool:
         return title_id in self._titles
 
-    def _rank(self, scores: dict[int, float], n: int, exclude: Collection[int]) -> RankedList:
-        best = sorted((t for t in scores if t not in exclude), key=lambda t: (-scores[t], t))[:n]
+    def _rank(
+        self, scores: dict[int, float], n: int, exclude: Collection[int], only: Collection[int] | None = None
+    ) -> RankedList:
+        kept = (t for t in scores if t not in exclude and (only is None or t in only))
+        best = sorted(kept, key=lambda t: (-scores[t], t))[:n]
         return RankedList.of(best, [scores[t] for t in best])
 
-    def top_for_user(self, user_id: int, n: int, exclude: Collection[int]) -> RankedList:
+    def top_for_user(
+        self, user_id: int, n: int, exclude: Collection[int], only: Collection[int] | None = None
+    ) -> RankedList:
         boost = self._boost[user_id]
         scores = {
             t: s + ((user_id * 31 + t * 17) % 10) / 100 + boost.get(t, 0.0) for t, s in self._titles.items()
         }
-        return self._rank(scores, n, exclude)
+        return self._rank(scores, n, exclude, only)
 
-    def similar_titles(self, title_id: int, n: int, exclude: Collection[int]) -> RankedList:
+    def similar_titles(
+        self, title_id: int, n: int, exclude: Collection[int], only: Collection[int] | None = None
+    ) -> RankedList:
         scores = {t: -abs(s - self._titles[title_id]) for t, s in self._titles.items() if t != title_id}
-        return self._rank(scores, n, exclude)
+        return self._rank(scores, n, exclude, only)
 
     # Cold start: titles by descending id, a ranking unlike the popular one, when a feature is known.
-    def top_for_features(self, features: Mapping[str, float], n: int, exclude: Collection[int]) -> RankedList:
+    def top_for_features(
+        self,
+        features: Mapping[str, float],
+        n: int,
+        exclude: Collection[int],
+        only: Collection[int] | None = None,
+    ) -> RankedList:
         if not any(name.startswith(FEATURE_PREFIX) for name in features):
             return RankedList((), ())
-        return self._rank({t: float(t) for t in self._titles}, n, exclude)
+        return self._rank({t: float(t) for t in self._titles}, n, exclude, only)
 
     def similar_to_features(
-        self, features: Mapping[str, float], n: int, exclude: Collection[int]
+        self,
+        features: Mapping[str, float],
+        n: int,
+        exclude: Collection[int],
+        only: Collection[int] | None = None,
     ) -> RankedList:
-        return self.top_for_features(features, n, exclude)
+        return self.top_for_features(features, n, exclude, only)
 
     def fold_in_user(
         self, user_id: int, title_id: int, weight: float, features: Mapping[str, float] | None = None

@@ -8,15 +8,23 @@ from datetime import datetime
 
 from adapters.memory.source import InMemoryTrainingData
 from adapters.memory.stores import in_utc
-from application.ports import AdminBlacklistStore, HotEventStore, TrainingData, TrainingDataMerger
+from application.ports import (
+    AdminBlacklistStore,
+    AttributedCounts,
+    HotEventStore,
+    TrainingData,
+    TrainingDataMerger,
+)
 from domain.blacklist import BlacklistEntry
 from domain.errors import RegistryUnavailableError
 from domain.interaction import Interaction
+from domain.online import Attribution
 
 
 class InMemoryHotEventStore(HotEventStore):
     def __init__(self) -> None:
         self.events: list[Interaction] = []
+        self.attributions: list[Attribution | None] = []
         self.available = True
 
     def _check(self) -> None:
@@ -26,9 +34,22 @@ class InMemoryHotEventStore(HotEventStore):
     async def create_schema(self) -> None:
         self._check()
 
-    async def add(self, event: Interaction) -> None:
+    async def add(self, event: Interaction, attribution: Attribution | None = None) -> None:
         self._check()
         self.events.append(dataclasses.replace(event, created_at=in_utc(event.created_at)))
+        self.attributions.append(attribution)
+
+    async def attributed(self) -> AttributedCounts:
+        self._check()
+        ids: dict[str, list[str]] = {}
+        for found in self.attributions:
+            if found is not None and found.token is not None:
+                ids.setdefault(found.token, []).append(found.recommendation_id)
+        return {token: (len(given), len(set(given))) for token, given in ids.items()}
+
+    async def unattributed(self) -> int:
+        self._check()
+        return sum(1 for found in self.attributions if found is not None and found.token is None)
 
     async def titles_of_user(self, user_id: int) -> frozenset[int]:
         self._check()

@@ -93,7 +93,12 @@ class InMemoryInteractionSource(InteractionSource, InteractionTail, FeatureSourc
             BlacklistEntry(t, r, BlacklistOrigin.SOURCE) for t, r in sorted(self.blacklist.items())
         )
         popular = RankedList.of(ranked, [float(counts[t]) for t in ranked])
-        return Catalogue(frozenset(self.titles), inactive, entries, popular)
+        by_feature: dict[str, set[int]] = {}
+        for title_id, named in self.title_feature_map.items():
+            for name in named:
+                by_feature.setdefault(name, set()).add(title_id)
+        features = {name: frozenset(titles) for name, titles in by_feature.items()}
+        return Catalogue(frozenset(self.titles), inactive, entries, popular, features)
 
     def _positive_counts(self, eligible: list[int]) -> Counter[int]:
         """Positives per title over the window, or over all time when the window holds fewer than

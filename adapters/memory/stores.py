@@ -185,3 +185,7 @@ class SequentialIds(IdGenerator):
     def new_job_id(self, now: datetime) -> str:
         self._n += 1
         return f"job-{self._n}"
+
+    def new_experiment_id(self, now: datetime) -> str:
+        self._n += 1
+        return f"experiment-{self._n}"

@@ -15,7 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, event, insert, select, text
+from sqlalchemy import RowMapping, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.registry.rows import from_stamp, to_stamp
@@ -23,9 +23,10 @@ from adapters.registry.tables import hot_events, metadata
 from adapters.sql.batched_lookup import BatchedLookup
 from adapters.sql.driver_reads import DriverReads, placeholders
 from adapters.sql.engines import create_engine_for, is_sqlite, registry_connection
-from application.ports import HotEventStore
+from application.ports import AttributedCounts, HotEventStore
 from domain.errors import RegistryUnavailableError
 from domain.interaction import Interaction
+from domain.online import Attribution
 
 MAX_BATCH = 1000
 # Read on every cache miss (batched): through the driver, bound by its own placeholders.
@@ -68,9 +69,9 @@ class SqlAlchemyHotEventStore(HotEventStore):
         async with self._connection(write=True) as conn:
             await conn.run_sync(metadata.create_all, tables=[hot_events])
 
-    async def add(self, event: Interaction) -> None:
+    async def add(self, event: Interaction, attribution: Attribution | None = None) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((_to_row(event), done))
+        self._pending.append((_to_row(event, attribution), done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_pending())
         # A caller that goes away must not cancel the commit other callers wait for.
@@ -95,6 +96,24 @@ class SqlAlchemyHotEventStore(HotEventStore):
         async with self._connection() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [_to_event(row) for row in rows]
+
+    async def attributed(self) -> AttributedCounts:
+        column = hot_events.c.attributed_to
+        query = (
+            select(column, func.count(), func.count(hot_events.c.recommendation_id.distinct()))
+            .where(column.is_not(None))
+            .group_by(column)
+        )
+        async with self._connection() as conn:
+            rows = (await conn.execute(query)).all()
+        return {str(token): (int(events), int(lists)) for token, events, lists in rows}
+
+    async def unattributed(self) -> int:
+        query = select(func.count()).where(
+            hot_events.c.attributed_to.is_(None), hot_events.c.recommendation_id.is_not(None)
+        )
+        async with self._connection() as conn:
+            return int((await conn.execute(query)).scalar_one())
 
     async def ping(self) -> None:
         async with self._connection() as conn:
@@ -143,13 +162,15 @@ def _release(batch: list[Pending], error: BaseException | None) -> None:
             done.set_exception(error)
 
 
-def _to_row(event: Interaction) -> dict[str, Any]:
+def _to_row(event: Interaction, attribution: Attribution | None) -> dict[str, Any]:
     return {
         "user_id": event.user_id,
         "title_id": event.title_id,
         "int_type": event.int_type,
         "raw_score": event.raw_score,
         "created_at": to_stamp(event.created_at),
+        "recommendation_id": None if attribution is None else attribution.recommendation_id,
+        "attributed_to": None if attribution is None else attribution.token,
     }
 
 

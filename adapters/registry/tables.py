@@ -9,6 +9,9 @@ from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaD
 
 ID_LENGTH = 128
 STAMP_LENGTH = 40
+TOKEN_LENGTH = 16
+RECOMMENDATION_ID_LENGTH = 64
+ARM_LENGTH = 64
 
 metadata = MetaData()
 
@@ -69,8 +72,14 @@ hot_events = Table(
     Column("int_type", String(32), nullable=False),
     Column("raw_score", Float, nullable=True),
     Column("created_at", String(STAMP_LENGTH), nullable=False, index=True),
+    # The list the event came from (migration 0006): its id ("" when malformed) and the token of
+    # the serving context it is attributed to (NULL: unattributed).
+    Column("recommendation_id", String(RECOMMENDATION_ID_LENGTH), nullable=True),
+    Column("attributed_to", String(TOKEN_LENGTH), nullable=True),
     # Covers every cache miss's read of a user's hot titles: no row lookups (migration 0003).
     Index("ix_hot_events_user_title", "user_id", "title_id"),
+    # Covers the online counts' read: events and distinct lists per context (migration 0006).
+    Index("ix_hot_events_attribution", "attributed_to", "recommendation_id"),
 )
 
 # Titles blacklisted through /admin/blacklist (the source's own table is read from the source).
@@ -80,4 +89,28 @@ admin_blacklist = Table(
     Column("title_id", BigInteger, primary_key=True, autoincrement=False),
     Column("reason", String(255), nullable=True),
     Column("created_at", String(STAMP_LENGTH), nullable=False),
+)
+
+# Lists served per serving context (version, experiment, arm), added by every replica (migration 0006).
+online_counts = Table(
+    "online_counts",
+    metadata,
+    Column("token", String(TOKEN_LENGTH), primary_key=True),
+    Column("model_id", String(ID_LENGTH), nullable=False, index=True),
+    Column("experiment_id", String(ID_LENGTH), nullable=False),
+    Column("arm", String(ARM_LENGTH), nullable=False),
+    Column("lists", BigInteger, nullable=False),
+)
+
+# A/B experiments between versions; `arms` is JSON [{"name", "model_id", "share"}] (migration 0006).
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", String(ID_LENGTH), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("started_at", String(STAMP_LENGTH), nullable=False, index=True),
+    Column("stopped_at", String(STAMP_LENGTH), nullable=True),
+    Column("arms", Text, nullable=False),
+    Column("winner", String(ARM_LENGTH), nullable=True),
 )

@@ -133,3 +133,10 @@ def features_frame(columns: dict[str, Any], owner: str) -> pd.DataFrame:
     return pd.DataFrame(
         {owner: columns[owner], "feature": pd.Series(columns["feature"]), "weight": columns["weight"]}
     )
+
+
+def feature_titles(columns: dict[str, Any]) -> dict[str, frozenset[int]]:
+    """Each feature name's titles, from the columns of the `title_features` query."""
+    frame = features_frame(columns, "title_id")
+    grouped = frame.groupby("feature", observed=True, sort=False)["title_id"]
+    return {str(name): frozenset(int(t) for t in ids.tolist()) for name, ids in grouped}

@@ -18,7 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.source import mysql_stream
-from adapters.source.columns import ColumnBuilder, features_frame, interactions_frame, titles_frame
+from adapters.source.columns import (
+    ColumnBuilder,
+    feature_titles,
+    features_frame,
+    interactions_frame,
+    titles_frame,
+)
 from adapters.source.popular import popular_titles
 from adapters.source.queries import (
     PING_SQL,
@@ -99,6 +105,7 @@ class SqlAlchemyInteractionSource(InteractionSource, InteractionTail):
         async with self._connection() as conn:
             titles = await self._read(conn, "titles")
             blacklist = await self._read(conn, "blacklist")
+            features = feature_titles(await self._read(conn, "title_features"))
             ids, active = titles["id"], titles["is_active"]
             title_ids = frozenset(ids.tolist())
             inactive = frozenset(ids[~active].tolist())
@@ -110,7 +117,7 @@ class SqlAlchemyInteractionSource(InteractionSource, InteractionTail):
             popular = await popular_titles(
                 conn, self._queries["interactions"], self._rule, self._now() - self._window, eligible
             )
-        return Catalogue(title_ids, inactive, entries, popular)
+        return Catalogue(title_ids, inactive, entries, popular, features)
 
     async def seen_titles(self, user_id: int) -> frozenset[int]:
         """Titles of every source interaction of the user; the concurrent misses share a query."""

@@ -21,3 +21,6 @@ class RandomIdGenerator(IdGenerator):
 
     def new_job_id(self, now: datetime) -> str:
         return f"j-{now.astimezone(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+
+    def new_experiment_id(self, now: datetime) -> str:
+        return f"e-{now.astimezone(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"

@@ -6,15 +6,17 @@ Use cases import them from here; adapters subclass the Protocol they implement.
 from application.ports.admin_blacklist_store import AdminBlacklistStore
 from application.ports.artifact_store import ArtifactStore
 from application.ports.clock import Clock
+from application.ports.experiment_store import ExperimentStore
 from application.ports.feature_source import FeatureOwner, FeatureRows, FeatureSource
 from application.ports.health import ComponentHealth, HealthReport
-from application.ports.hot_event_store import HotEventStore
+from application.ports.hot_event_store import AttributedCounts, HotEventStore
 from application.ports.id_generator import IdGenerator
 from application.ports.interaction_source import Catalogue, InteractionSource, TrainingData
 from application.ports.interaction_tail import InteractionTail
 from application.ports.job_scheduler import JobScheduler
 from application.ports.job_store import JobStore
 from application.ports.model_registry import ModelRegistry
+from application.ports.online_count_store import ContextLists, OnlineCountStore
 from application.ports.recommendation_cache import CacheKey, RecommendationCache
 from application.ports.recommender_engine import (
     ArtifactBundle,
@@ -35,11 +37,14 @@ __all__ = [
     "AdminBlacklistStore",
     "ArtifactBundle",
     "ArtifactStore",
+    "AttributedCounts",
     "CacheKey",
     "Catalogue",
     "Clock",
     "ComponentHealth",
+    "ContextLists",
     "EpochCallback",
+    "ExperimentStore",
     "FeatureOwner",
     "FeatureRows",
     "FeatureSource",
@@ -54,6 +59,7 @@ __all__ = [
     "JobStore",
     "ModelRegistry",
     "NoServiceEvents",
+    "OnlineCountStore",
     "RecommendationCache",
     "RecommenderEngine",
     "Scorer",

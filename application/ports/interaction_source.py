@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -31,6 +32,8 @@ class Catalogue:
     inactive: frozenset[int]
     source_blacklist: tuple[BlacklistEntry, ...]
     popular: RankedList
+    feature_titles: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    """Each title feature's titles (the source's `title_features`), for request-time filters."""
 
     @classmethod
     def empty(cls) -> Catalogue:

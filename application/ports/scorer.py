@@ -9,22 +9,40 @@ from domain.recommendation import RankedList
 
 
 class Scorer(Protocol):
-    """Ranks titles with one activated model; pure CPU work over precomputed vectors."""
+    """Ranks titles with one activated model; pure CPU work over precomputed vectors.
+
+    Every ranking leaves out `exclude` and, when `only` is given, ranks among those titles alone
+    (a request-time filter held by few titles still fills its list).
+    """
 
     def knows_user(self, user_id: int) -> bool: ...
 
     def knows_title(self, title_id: int) -> bool: ...
 
-    def top_for_user(self, user_id: int, n: int, exclude: Collection[int]) -> RankedList: ...
+    def top_for_user(
+        self, user_id: int, n: int, exclude: Collection[int], only: Collection[int] | None = None
+    ) -> RankedList: ...
 
-    def similar_titles(self, title_id: int, n: int, exclude: Collection[int]) -> RankedList: ...
+    def similar_titles(
+        self, title_id: int, n: int, exclude: Collection[int], only: Collection[int] | None = None
+    ) -> RankedList: ...
 
-    def top_for_features(self, features: Mapping[str, float], n: int, exclude: Collection[int]) -> RankedList:
+    def top_for_features(
+        self,
+        features: Mapping[str, float],
+        n: int,
+        exclude: Collection[int],
+        only: Collection[int] | None = None,
+    ) -> RankedList:
         """Cold start: rank for a user known only by named features; empty when none is known."""
         ...
 
     def similar_to_features(
-        self, features: Mapping[str, float], n: int, exclude: Collection[int]
+        self,
+        features: Mapping[str, float],
+        n: int,
+        exclude: Collection[int],
+        only: Collection[int] | None = None,
     ) -> RankedList:
         """Titles similar to a title known only by named features; empty when none is known."""
         ...

@@ -10,6 +10,7 @@ from application.train_model import TrainCommand
 from domain.errors import InvalidArgumentError
 from domain.ids import parse_id, parse_k
 from domain.recommendation import Recommendations
+from domain.title_filter import TitleFilter
 from domain.training_job import JobTrigger, TrainingJob
 from entrypoints.train_request import train_command as command_from_values
 from protos import recommendations_pb2 as pb
@@ -23,9 +24,15 @@ def list_size(k: int) -> int:
     return parse_k(None if k == 0 else k)
 
 
+def title_filter(request: pb.UserRequest | pb.UserBatchRequest | pb.TitleRequest) -> TitleFilter:
+    return TitleFilter.of(request.features, request.not_features)
+
+
 def user_query(request: pb.UserRequest) -> RecommendQuery:
     exclude = frozenset(parse_id(title_id, "exclude") for title_id in request.exclude)
-    return RecommendQuery(parse_id(request.user_id, "user_id"), list_size(request.k), exclude)
+    return RecommendQuery(
+        parse_id(request.user_id, "user_id"), list_size(request.k), exclude, title_filter(request)
+    )
 
 
 def batch_queries(request: pb.UserBatchRequest) -> list[RecommendQuery]:
@@ -34,12 +41,15 @@ def batch_queries(request: pb.UserBatchRequest) -> list[RecommendQuery]:
         raise InvalidArgumentError(
             f"user_ids holds {len(request.user_ids)} ids; at most {MAX_BATCH_USERS} per batch"
         )
-    k = list_size(request.k)
-    return [RecommendQuery(parse_id(u, f"user_ids[{i}]"), k) for i, u in enumerate(request.user_ids)]
+    k, wanted = list_size(request.k), title_filter(request)
+    return [
+        RecommendQuery(parse_id(u, f"user_ids[{i}]"), k, filter=wanted)
+        for i, u in enumerate(request.user_ids)
+    ]
 
 
 def relevant_query(request: pb.TitleRequest) -> RelevantQuery:
-    return RelevantQuery(parse_id(request.title_id, "title_id"), list_size(request.k))
+    return RelevantQuery(parse_id(request.title_id, "title_id"), list_size(request.k), title_filter(request))
 
 
 def recommendations_message(recs: Recommendations) -> pb.RecommendationsResponse:
@@ -50,6 +60,8 @@ def recommendations_message(recs: Recommendations) -> pb.RecommendationsResponse
         model_id=recs.model_id or "",
         source=recs.source.value,
         cached=recs.cached,
+        recommendation_id=recs.recommendation_id,
+        experiment_arm=recs.experiment_arm or "",
     )
 
 

@@ -81,7 +81,8 @@ class RecommenderServicer(pb_grpc.RecommenderServicer):
     @translate_errors
     async def RecordInteraction(self, request: pb.InteractionRequest, context: Any) -> pb.InteractionResponse:
         raw_score = request.raw_score if request.HasField("raw_score") else None
-        command = InteractionCommand(request.user_id, request.title_id, request.int_type, raw_score)
+        named = request.recommendation_id or None  # proto3's "" is "not given"
+        command = InteractionCommand(request.user_id, request.title_id, request.int_type, raw_score, named)
         await self._record.execute(command)
         return pb.InteractionResponse(accepted=True)
 

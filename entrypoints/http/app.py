@@ -24,6 +24,7 @@ from entrypoints.http.hot_routes import HOT_ROUTES
 from entrypoints.http.outer import CROSS_CUTTING, ServiceApp
 from entrypoints.http.routes_admin import AdminController
 from entrypoints.http.routes_blacklist import BlacklistController
+from entrypoints.http.routes_experiments import ExperimentController
 from entrypoints.http.routes_hot import interact_post
 from entrypoints.http.routes_public import HealthController
 from entrypoints.observability.exposition import metrics_route
@@ -50,6 +51,8 @@ DEPENDENCIES = (
     "invalidate_cache",
     "record_interaction",
     "blacklist_admin",
+    "experiments",
+    "experiment_queries",
 )
 
 
@@ -90,6 +93,7 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
             HealthController,
             AdminController,
             BlacklistController,
+            ExperimentController,
             *observed,
         ],
         dependencies=dependencies,

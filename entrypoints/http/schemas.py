@@ -10,6 +10,7 @@ import msgspec
 from application.model_views import ModelVersionView
 from application.ports import HealthReport
 from domain.model_version import TRAIN_BOUNDS
+from domain.online import OnlineCounts
 from domain.recommendation import Recommendations
 from domain.training_job import TrainingJob
 
@@ -37,6 +38,8 @@ class UserRecommendations(msgspec.Struct):
     model_id: str | None
     source: Literal["model", "cold_start", "popular"]
     cached: bool
+    recommendation_id: str
+    experiment_arm: str | None
 
     @classmethod
     def of(cls, recs: Recommendations) -> UserRecommendations:
@@ -48,6 +51,8 @@ class UserRecommendations(msgspec.Struct):
             recs.model_id,
             recs.source.value,
             recs.cached,
+            recs.recommendation_id,
+            recs.experiment_arm,
         )
 
 
@@ -57,11 +62,19 @@ class RelevantTitlesBody(msgspec.Struct):
     scores: list[float]
     model_id: str | None
     cached: bool
+    recommendation_id: str
 
     @classmethod
     def of(cls, recs: Recommendations) -> RelevantTitlesBody:
         items = recs.items
-        return cls(recs.subject_id, list(items.title_ids), list(items.scores), recs.model_id, recs.cached)
+        return cls(
+            recs.subject_id,
+            list(items.title_ids),
+            list(items.scores),
+            recs.model_id,
+            recs.cached,
+            recs.recommendation_id,
+        )
 
 
 class Component(msgspec.Struct):
@@ -97,6 +110,17 @@ class DatasetBody(msgspec.Struct):
 VersionStatus = Literal["ready", "failed"]
 
 
+class OnlineBody(msgspec.Struct):
+    lists: int
+    clicked_lists: int
+    events: int
+    ctr: float
+
+    @classmethod
+    def of(cls, counts: OnlineCounts) -> OnlineBody:
+        return cls(counts.lists, counts.clicked_lists, counts.events, round(counts.ctr, 6))
+
+
 class ModelVersionBody(msgspec.Struct):
     model_id: str
     created_at: str
@@ -108,6 +132,8 @@ class ModelVersionBody(msgspec.Struct):
     train_seconds: float
     data_cutoff: str | None
     job_id: str | None
+    online: OnlineBody | None
+    """Every list the version answered (GET /admin/models/{model_id}; null in the list)."""
 
     @classmethod
     def of(cls, view: ModelVersionView) -> ModelVersionBody:
@@ -123,6 +149,7 @@ class ModelVersionBody(msgspec.Struct):
             round(v.train_seconds, 3),
             iso(v.data_cutoff),
             v.job_id,
+            None if view.online is None else OnlineBody.of(view.online),
         )
 
 

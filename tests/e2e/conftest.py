@@ -32,6 +32,12 @@ def demo_fake_source() -> InMemoryInteractionSource:
     for user in range(1, 11):
         for title in range(1, 12 - user // 2):
             source.add(user, title, "view")
+    for title in range(1, 41):  # for the request-time filters (names the fake model has no embedding of)
+        named = source.title_feature_map.setdefault(title, {})
+        if title % 3 == 0:
+            named["genre:Action"] = 1.0
+        if title % 4 == 0:
+            named["genre:Drama"] = 1.0
     return source
 
 

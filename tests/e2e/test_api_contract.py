@@ -265,7 +265,7 @@ async def test_openapi_documents_every_route(api: httpx.AsyncClient) -> None:
     }
     assert expected <= paths
     params = {p["name"] for p in schema["paths"]["/titles/recommendations"]["get"]["parameters"]}
-    assert params == {"user_id", "k", "exclude"}
+    assert params == {"user_id", "k", "exclude", "feature", "not_feature"}
     train_params = {p["name"] for p in schema["paths"]["/admin/train"]["get"]["parameters"]}
     assert {"no_components", "loss", "epochs", "learning_rate", "wait", "mode"} <= train_params
 

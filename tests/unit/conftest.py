@@ -13,14 +13,18 @@ from dependency_injector import providers
 from adapters.cache.in_process_cache import InProcessRecommendationCache
 from adapters.memory.engine import FakeEngine
 from adapters.memory.events import InMemoryAdminBlacklist, InMemoryEventMerger, InMemoryHotEventStore
+from adapters.memory.online import InMemoryExperimentStore, InMemoryOnlineCounts
 from adapters.memory.source import InMemoryInteractionSource
 from adapters.memory.stores import InMemoryArtifactStore, InMemoryModelRegistry, SequentialIds, SteppingClock
 from adapters.memory.tuner import FakeTuner
 from application.activate_model import ActivateModel
 from application.blacklist_admin import BlacklistAdmin
+from application.experiment_views import ExperimentQueries
+from application.experiments import Experiments
 from application.follow_active_model import FollowActiveModel
 from application.hot_seen import HotSeen
 from application.job_runner import JobRunner
+from application.list_tracker import ListTracker
 from application.recommend_for_user import RecommendForUser
 from application.record_interaction import RecordInteraction
 from application.recover_jobs import RecoverJobs
@@ -62,6 +66,11 @@ class World:
     blacklist: BlacklistAdmin
     recover: RecoverJobs
     follow: FollowActiveModel
+    online: InMemoryOnlineCounts
+    experiment_store: InMemoryExperimentStore
+    tracker: ListTracker
+    experiments: Experiments
+    experiment_queries: ExperimentQueries
 
 
 def demo_source() -> InMemoryInteractionSource:
@@ -92,6 +101,8 @@ def build_world(policy: TrainingPolicy | None = None) -> World:
         "tuner": FakeTuner(),
         "clock": SteppingClock(),
         "ids": SequentialIds(),
+        "online_counts": InMemoryOnlineCounts(),
+        "experiment_store": InMemoryExperimentStore(),
     }
     if policy is not None:
         fakes["training_policy"] = policy
@@ -129,6 +140,11 @@ def _world(c: Container, fakes: dict[str, Any]) -> World:
         blacklist=c.blacklist_admin(),
         recover=c.recover_jobs(),
         follow=c.follow_active_model(),
+        online=fakes["online_counts"],
+        experiment_store=fakes["experiment_store"],
+        tracker=c.list_tracker(),
+        experiments=c.experiments(),
+        experiment_queries=c.experiment_queries(),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from adapters.cache.in_process_cache import InProcessRecommendationCache
 from application.cached_ranking import CACHED_LIST_SIZE, Ranker, RankerFactory, cached_top
 from application.ports import CacheKey
@@ -17,9 +19,9 @@ class _Counting:
     def __init__(self) -> None:
         self.calls: list[tuple[int, frozenset[int]]] = []
 
-    def __call__(self, n: int, out: frozenset[int]) -> RankedList:
+    def __call__(self, n: int, out: frozenset[int], only: Collection[int] | None = None) -> RankedList:
         self.calls.append((n, out))
-        kept = [t for t in TITLES if t not in out][:n]
+        kept = [t for t in TITLES if t not in out and (only is None or t in only)][:n]
         return RankedList.of(kept, [1.0 / t for t in kept])
 
 
@@ -81,7 +83,7 @@ async def test_filters_that_eat_a_full_cached_list_refill_with_every_exclusion()
 
 async def test_an_empty_ranking_is_a_miss_unless_kept_and_no_ranker_is_none() -> None:
     cache = InProcessRecommendationCache(ttl_seconds=60)
-    _, empty = _factory(lambda n, out: RankedList((), ()))
+    _, empty = _factory(lambda n, out, only: RankedList((), ()))
     _, none = _factory(None)
 
     assert await cached_top(cache, KEY, 3, frozenset(), empty) is None

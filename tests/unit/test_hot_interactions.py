@@ -125,7 +125,11 @@ async def test_another_process_excludes_the_event_read_from_the_store(hot: Hot) 
     await hot.event(3, target)
     # Another replica: same store, its own cache and memory, no fold-in.
     other = RecommendForUser(
-        hot.world.state, hot.world.source, InProcessRecommendationCache(60), HotSeen(hot.events)
+        hot.world.state,
+        hot.world.source,
+        InProcessRecommendationCache(60),
+        HotSeen(hot.events),
+        tracker=hot.world.container.list_tracker(),
     )
     assert target not in (await other.execute(RecommendQuery(3, 10))).items.title_ids
 

@@ -96,7 +96,9 @@ async def test_a_miss_reads_the_index_not_the_source(world: World) -> None:
     await _trained(world)
     index = NumpySeenIndex()
     await FollowSourceInteractions(world.source, index).execute()
-    recommend = RecommendForUser(world.state, world.source, world.cache, seen_index=index)
+    recommend = RecommendForUser(
+        world.state, world.source, world.cache, seen_index=index, tracker=world.container.list_tracker()
+    )
     seen = await world.source.seen_titles(2)
     world.source.available = False  # any source read now fails the request
 
@@ -110,7 +112,9 @@ async def test_a_cached_list_loses_the_titles_the_index_gained_since(world: Worl
     index = NumpySeenIndex()
     follow = FollowSourceInteractions(world.source, index)
     await follow.execute()
-    recommend = RecommendForUser(world.state, world.source, world.cache, seen_index=index)
+    recommend = RecommendForUser(
+        world.state, world.source, world.cache, seen_index=index, tracker=world.container.list_tracker()
+    )
     first = await recommend.execute(RecommendQuery(user_id=2, k=5))
     target = first.items.title_ids[0]
     world.source.add(2, target, created_at=T0 + timedelta(seconds=1))
@@ -134,8 +138,16 @@ async def test_a_hot_event_enters_the_index_at_once(world: World) -> None:
         world.cache,
         SteppingClock(),
         index,
+        tracker=world.container.list_tracker(),
     )
-    recommend = RecommendForUser(world.state, world.source, world.cache, HotSeen(events), seen_index=index)
+    recommend = RecommendForUser(
+        world.state,
+        world.source,
+        world.cache,
+        HotSeen(events),
+        seen_index=index,
+        tracker=world.container.list_tracker(),
+    )
     target = (await recommend.execute(RecommendQuery(user_id=3, k=5))).items.title_ids[0]
     await record.execute(InteractionCommand(3, target, "view"))
     world.source.available = False  # the miss below reads neither database

@@ -57,10 +57,7 @@ class ListTracker:
 
     def served(self, model_id: str, experiment_id: str = "", arm: str = "") -> str:
         """Count one list answered in this context and return its recommendation id (hot path)."""
-        if experiment_id:
-            slot = self._armed.get((model_id, experiment_id, arm))
-        else:
-            slot = self._plain.get(model_id)
+        slot = self._armed.get((model_id, experiment_id, arm)) if experiment_id else self._plain.get(model_id)
         if slot is None:
             slot = self._slot(ServingContext(model_id, experiment_id, arm))
         slot.lists += 1

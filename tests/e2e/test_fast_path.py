@@ -11,7 +11,7 @@ from domain.errors import UnavailableError
 from entrypoints.http.app import bind_hot_routes, create_app
 from entrypoints.http.fast_path import plain_query, with_fast_path
 from entrypoints.http.hot_routes import HOT_INTERACTION, RECOMMENDATIONS, RELEVANT
-from tests.e2e.asgi_call import call
+from tests.e2e.asgi_call import Answer, call
 from tests.e2e.conftest import FakeStack
 
 RECOMMENDATION_QUERIES = [

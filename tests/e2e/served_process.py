@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +60,11 @@ class Running:
 
 
 @asynccontextmanager
-async def served(server: str, data_dir: Path) -> AsyncIterator[Running]:
-    """Start `server` (one of SERVERS), configured only by REC_* variables; wait until it answers."""
+async def served(
+    server: str, data_dir: Path, extra: Mapping[str, str] | None = None
+) -> AsyncIterator[Running]:
+    """Start `server` (one of SERVERS), configured only by REC_* variables (`extra` added last);
+    wait until it answers."""
     http_port, grpc_port = free_port(), free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("REC_")}
     env.update(
@@ -72,6 +75,7 @@ async def served(server: str, data_dir: Path) -> AsyncIterator[Running]:
         REC_GRPC_PORT=str(grpc_port),
         REC_LOG_FORMAT="json",
     )
+    env.update(extra or {})
     log = data_dir / f"{server}-{http_port}.log"
     with log.open("wb") as sink:  # a file, not a pipe: a full pipe would block the server
         if server == "serve":

@@ -70,9 +70,7 @@ class AdminViews:
         banned = self._state.blacklist().title_ids()
         model = self._state.model
         return [
-            TitleView(
-                found[t], t in banned, model is not None and model.scorer.knows_title(t)
-            )
+            TitleView(found[t], t in banned, model is not None and model.scorer.knows_title(t))
             for t in wanted
             if t in found
         ]

@@ -13,9 +13,9 @@ from domain.interaction import Interaction
 
 
 def _newest_first(events: list[Interaction], limit: int) -> list[Interaction]:
-    # stable: among equal moments the later-added event first, as the SQL adapters order by id
-    ordered = sorted(reversed(events), key=lambda e: e.created_at, reverse=True)
-    return ordered[:limit]
+    # among equal moments the later-added event first, as the SQL adapter orders by id
+    ordered = sorted(enumerate(events), key=lambda pair: (pair[1].created_at, pair[0]), reverse=True)
+    return [event for _, event in ordered[:limit]]
 
 
 @dataclass

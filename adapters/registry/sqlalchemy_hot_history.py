@@ -30,6 +30,8 @@ class SqlAlchemyHotEventHistory(HotEventHistory):
         async with registry_connection(self._engine, "hot events cannot be read") as conn:
             rows = (await conn.execute(query)).all()
         return [
-            Interaction(user_id, int(title), str(kind), None if score is None else float(score), from_stamp(at))
+            Interaction(
+                user_id, int(title), str(kind), None if score is None else float(score), from_stamp(at)
+            )
             for title, kind, score, at in rows
         ]

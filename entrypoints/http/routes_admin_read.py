@@ -129,7 +129,9 @@ class AdminReadController(Controller):
         version_recommendations: NamedDependency[VersionRecommendations],
         model_id: Annotated[str, PathParameter(description="A model version's id", max_length=200)],
         user_id: Annotated[str, QueryParameter(description=f"User id, 1..{MAX_ID}")],
-        k: Annotated[str | None, QueryParameter(description=f"List size, 1..{MAX_K} (default {DEFAULT_K})")] = None,
+        k: Annotated[
+            str | None, QueryParameter(description=f"List size, 1..{MAX_K} (default {DEFAULT_K})")
+        ] = None,
         exclude: Annotated[
             str | None, QueryParameter(description="Comma-separated title ids to leave out")
         ] = None,

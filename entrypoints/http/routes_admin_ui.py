@@ -47,7 +47,7 @@ def assets() -> dict[str, tuple[bytes, str]]:
     """The files of `entrypoints/http/ui/` (part of the installed package), read once: name ->
     (content, media type). Nothing else is ever served from here."""
     folder = resources.files("entrypoints.http").joinpath("ui")
-    found = {}
+    found: dict[str, tuple[bytes, str]] = {}
     for item in folder.iterdir():
         media_type = MEDIA_TYPES.get(PurePath(item.name).suffix)
         if media_type is not None and item.is_file():

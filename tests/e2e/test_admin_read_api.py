@@ -77,7 +77,9 @@ async def test_titles_by_id(api: httpx.AsyncClient) -> None:
     assert again[0]["known_to_model"] is True
 
 
-@pytest.mark.parametrize("ids", ["", "0", "1,x", "1,-2", "１２", "9" * 25, ",".join(map(str, range(1, 502)))])
+@pytest.mark.parametrize(
+    "ids", ["", "0", "1,x", "1,-2", "\uff11\uff12", "9" * 25, ",".join(map(str, range(1, 502)))]
+)
 async def test_bad_title_id_lists_are_400(api: httpx.AsyncClient, ids: str) -> None:
     assert_error(await api.get("/admin/titles", params={"ids": ids}), 400, "invalid_argument")
     assert_error(await api.get("/admin/titles"), 400, "invalid_argument")
@@ -109,7 +111,9 @@ async def test_the_list_a_version_would_give(api: httpx.AsyncClient) -> None:
     public = (await api.get("/titles/recommendations", params={"user_id": 1, "k": 5})).json()
 
     active = await api.get(f"/admin/models/{first}/recommendations", params={"user_id": 1, "k": 5})
-    other = await api.get(f"/admin/models/{second}/recommendations", params={"user_id": 1, "k": 3, "exclude": "20"})
+    other = await api.get(
+        f"/admin/models/{second}/recommendations", params={"user_id": 1, "k": 3, "exclude": "20"}
+    )
 
     assert active.status_code == 200 and other.status_code == 200, (active.text, other.text)
     body = active.json()
@@ -122,8 +126,16 @@ async def test_the_list_a_version_would_give(api: httpx.AsyncClient) -> None:
 async def test_version_list_errors(api: httpx.AsyncClient) -> None:
     assert_error(await api.get("/admin/models/nope/recommendations", params={"user_id": 1}), 404, "not_found")
     model = await trained(api)
-    for params in ({"user_id": 0}, {"user_id": 1, "k": 0}, {"user_id": 1, "k": 201}, {"user_id": 1, "exclude": "a"}, {}):
-        assert_error(await api.get(f"/admin/models/{model}/recommendations", params=params), 400, "invalid_argument")
+    for params in (
+        {"user_id": 0},
+        {"user_id": 1, "k": 0},
+        {"user_id": 1, "k": 201},
+        {"user_id": 1, "exclude": "a"},
+        {},
+    ):
+        assert_error(
+            await api.get(f"/admin/models/{model}/recommendations", params=params), 400, "invalid_argument"
+        )
 
 
 async def test_a_version_whose_artifact_is_gone_is_409(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -165,9 +177,16 @@ async def test_the_page_and_its_files(tmp_path) -> None:  # type: ignore[no-unty
         page = await client.get("/admin/ui")
         assert page.status_code == 200 and '<script type="module" src="/admin/ui/app.js">' in page.text
         assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-        assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY and "default-src 'self'" in CONTENT_SECURITY_POLICY
+        assert (
+            "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
+            and "default-src 'self'" in CONTENT_SECURITY_POLICY
+        )
         assert page.headers["x-content-type-options"] == "nosniff"
-        for name, kind in [("app.js", "text/javascript"), ("dom.js", "text/javascript"), ("app.css", "text/css")]:
+        for name, kind in [
+            ("app.js", "text/javascript"),
+            ("dom.js", "text/javascript"),
+            ("app.css", "text/css"),
+        ]:
             asset = await client.get(f"/admin/ui/{name}")
             assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind), name
             assert asset.headers["content-security-policy"] == CONTENT_SECURITY_POLICY

@@ -48,7 +48,9 @@ async def browser() -> AsyncIterator[Any]:
     api = _playwright()
     async with api.async_playwright() as playwright:
         # root in CI: chromium's sandbox needs a user namespace it may not get
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
         yield launched
         await launched.close()
 
@@ -95,6 +97,7 @@ class Tab:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    pending: set[asyncio.Future[Any]] = field(default_factory=set)
 
     def unexpected_errors(self) -> list[str]:
         """Script errors and console errors, less the browser's own line for each 4xx the API
@@ -114,7 +117,7 @@ async def opened(browser: Any, running: Running) -> AsyncIterator[Tab]:
 
     def dismiss(dialog: Any) -> None:
         tab.dialogs.append(dialog.message)
-        asyncio.ensure_future(dialog.dismiss())
+        tab.pending.add(asyncio.ensure_future(dialog.dismiss()))
 
     page.on("dialog", dismiss)
     await page.goto(f"{running.url}/admin/ui")
@@ -125,10 +128,16 @@ async def opened(browser: Any, running: Running) -> AsyncIterator[Tab]:
         await context.close()
 
 
+def _picture(panel: str) -> Path:
+    folder = Path(SCREENSHOTS or ".")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{panel}.png"
+
+
 async def shoot(tab: Tab, panel: str) -> None:
+    """A picture of one panel into REC_DASHBOARD_SCREENSHOTS (`make screenshots`), when set."""
     if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        await tab.page.locator(f"#{panel}").screenshot(path=str(Path(SCREENSHOTS) / f"{panel}.png"))
+        await tab.page.locator(f"#{panel}").screenshot(path=str(_picture(panel)))
 
 
 async def api_json(running: Running, method: str, path: str, **kwargs: Any) -> Any:
@@ -164,7 +173,9 @@ async def test_the_page_loads_clean_and_its_csp_holds(browser: Any, service: Run
         assert tab.page_errors == []
 
 
-async def test_a_wrong_token_shows_the_apis_401_and_the_right_one_works(browser: Any, guarded: Running) -> None:
+async def test_a_wrong_token_shows_the_apis_401_and_the_right_one_works(
+    browser: Any, guarded: Running
+) -> None:
     async with opened(browser, guarded) as tab:
         page = tab.page
         message = page.locator("#token-message")
@@ -256,7 +267,9 @@ async def test_blacklist_add_and_remove(browser: Any, service: Running) -> None:
 async def test_the_user_explorer_shows_names_sources_and_blacklists_from_a_list(
     browser: Any, service: Running
 ) -> None:
-    await api_json(service, "POST", "/rec/hot/interact", json={"user_id": 3, "title_id": 44, "int_type": "view"})
+    await api_json(
+        service, "POST", "/rec/hot/interact", json={"user_id": 3, "title_id": 44, "int_type": "view"}
+    )
     async with opened(browser, service) as tab:
         page = tab.page
         await page.fill("#user-form [name=user_id]", "3")
@@ -320,3 +333,26 @@ async def test_an_api_error_shows_its_detail(browser: Any, service: Running) -> 
             await shown.filter(has_text=experiments.json()["detail"]).wait_for()
         await shoot(tab, "experiments")
         assert tab.unexpected_errors() == []
+
+
+async def test_the_read_routes_over_the_real_stack(service: Running) -> None:
+    """The SQL adapters behind the read routes, in the served process (no browser needed)."""
+    titles = (await api_json(service, "GET", "/admin/titles", params={"ids": "60,7,59,12,100"}))["titles"]
+    assert [t["title_id"] for t in titles] == [60, 7, 59, 12]
+    sixty, hostile, fifty_nine, twelve = titles
+    assert hostile["name"] == HOSTILE and hostile["known_to_model"] is True
+    assert twelve["features"] == {"genre:Action": 1.0} and twelve["name"] == "Title 12"
+    assert fifty_nine["blacklisted"] is True and sixty["is_active"] is False
+    await api_json(
+        service, "POST", "/rec/hot/interact", json={"user_id": 2, "title_id": 50, "int_type": "view"}
+    )
+    user = await api_json(service, "GET", "/admin/users/2")
+    assert user["known_to_model"] is True and user["features"] == {"age:2": 1.0}
+    assert user["interactions"][0]["title_id"] == 50 and user["interactions"][0]["source"] == "hot"
+    assert {e["source"] for e in user["interactions"][1:]} == {"source"} and len(user["interactions"]) >= 11
+    active = (await api_json(service, "GET", "/health"))["model_id"]
+    public = await api_json(service, "GET", "/titles/recommendations", params={"user_id": 2, "k": 7})
+    mine = await api_json(
+        service, "GET", f"/admin/models/{active}/recommendations", params={"user_id": 2, "k": 7}
+    )
+    assert mine["item_ids"] == public["item_ids"] and mine["cached"] is False and 50 not in mine["item_ids"]

@@ -52,7 +52,14 @@ def test_scripts_never_parse_text_as_html() -> None:
     scripts = {p.name: p.read_text() for p in UI.glob("*.js")}
     assert scripts
     for name, code in scripts.items():
-        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        for sink in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+        ):
             assert sink not in code, (name, sink)
         for imported in re.findall(r'from "\./([\w.]+)"', code):
             assert (UI / imported).is_file(), (name, imported)

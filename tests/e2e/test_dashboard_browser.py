@@ -270,9 +270,17 @@ async def test_the_user_explorer_shows_names_sources_and_blacklists_from_a_list(
     await api_json(
         service, "POST", "/rec/hot/interact", json={"user_id": 3, "title_id": 44, "int_type": "view"}
     )
+    models = (await api_json(service, "GET", "/admin/models"))["models"]
+    other = next((m["model_id"] for m in models if not m["is_active"] and m["status"] == "ready"), None)
+    if other is None:
+        other = (await api_json(service, "POST", "/admin/train", json={**SMALL, "activate": False}))[
+            "model_id"
+        ]
     async with opened(browser, service) as tab:
         page = tab.page
+        await page.locator(f"#user-form option[value='{other}']").wait_for(state="attached")
         await page.fill("#user-form [name=user_id]", "3")
+        await page.select_option("#user-form [name=version]", other)
         await page.click("#user-form button[type=submit]")
         history = page.locator("#users .history tbody tr")
         await history.first.wait_for()
@@ -283,6 +291,8 @@ async def test_the_user_explorer_shows_names_sources_and_blacklists_from_a_list(
         assert await lists.count() == 2
         active_list = lists.first
         assert await active_list.locator(".list-source").text_content() == "model"
+        assert await lists.nth(1).get_attribute("data-model") == other  # the chosen version, side by side
+        assert await lists.nth(1).locator("tbody tr").count() == 10
         top = active_list.locator("tbody tr").first
         top_id = int(await top.locator("td").nth(1).text_content() or "0")
         assert await top.locator(".title-name").text_content() == f"Title {top_id}"

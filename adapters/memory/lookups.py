@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,7 +21,8 @@ def _newest_first(events: list[Interaction], limit: int) -> list[Interaction]:
 
 @dataclass
 class InMemorySourceLookup(SourceLookup):
-    """Titles of the fake source; names from `names` ("Title N" when absent)."""
+    """Titles of the fake source; names from `names` ("Title N" when absent). Zero and non-finite
+    feature weights are left out, as the SQL adapter and training do."""
 
     source: InMemoryInteractionSource
     names: dict[int, str] = field(default_factory=dict)
@@ -33,7 +35,7 @@ class InMemorySourceLookup(SourceLookup):
                 t,
                 self.names.get(t, f"Title {t}"),
                 self.source.titles[t],
-                dict(self.source.title_feature_map.get(t, {})),
+                {n: w for n, w in self.source.title_feature_map.get(t, {}).items() if math.isfinite(w) and w},
             )
             for t in found
         ]

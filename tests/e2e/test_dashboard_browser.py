@@ -169,7 +169,6 @@ async def test_the_page_loads_clean_and_its_csp_holds(browser: Any, service: Run
         )
         assert blocked.startswith("script-src"), blocked
         await shoot(tab, "health")
-        await shoot(tab, "versions")
         assert tab.page_errors == []
 
 
@@ -240,6 +239,7 @@ async def test_a_training_from_the_form_shows_progress_and_ends(browser: Any, se
         await row.filter(has_text="succeeded").wait_for(timeout=120_000)
         assert "100 %" in (await row.text_content() or "")
         await page.locator("#versions tbody tr").nth(count).wait_for()  # the new version is listed
+        await shoot(tab, "versions")
         job = await api_json(service, "GET", f"/admin/jobs/{job_id}")
         assert job["status"] == "succeeded" and job["params"]["epochs"] == 40
         assert tab.unexpected_errors() == []

@@ -366,3 +366,52 @@ async def test_the_read_routes_over_the_real_stack(service: Running) -> None:
         service, "GET", f"/admin/models/{active}/recommendations", params={"user_id": 2, "k": 7}
     )
     assert mine["item_ids"] == public["item_ids"] and mine["cached"] is False and 50 not in mine["item_ids"]
+
+
+async def test_experiments_start_show_their_arms_and_stop_with_a_promotion(
+    browser: Any, service: Running
+) -> None:
+    """Section 12's routes; a service without them answers 404 and the panel shows that detail
+    (test_an_api_error_shows_its_detail)."""
+    async with httpx.AsyncClient(base_url=service.url, timeout=120) as client:
+        if (await client.get("/admin/experiments")).status_code == 404:
+            pytest.fail("this build has no /admin/experiments (contract section 12)")
+        models = [m for m in (await client.get("/admin/models")).json()["models"] if m["status"] == "ready"]
+        while len(models) < 2:
+            await client.post("/admin/train", json={**SMALL, "activate": False})
+            models = [
+                m for m in (await client.get("/admin/models")).json()["models"] if m["status"] == "ready"
+            ]
+    first, second = models[0]["model_id"], models[1]["model_id"]
+    async with opened(browser, service) as tab:
+        page = tab.page
+        form = page.locator("#experiment-form")
+        await form.locator("[name=name]").fill("dashboard test")
+        rows = form.locator(".arm")
+        await rows.nth(1).wait_for()  # focusing the form adds two arms
+        await rows.nth(0).locator("[name=arm_model]").select_option(first)
+        await rows.nth(1).locator("[name=arm_model]").select_option(second)
+        await form.locator("button[type=submit]").click()
+        article = page.locator("#experiments article.experiment").filter(has_text="dashboard test")
+        await article.filter(has_text="running").wait_for()
+        async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+            for user in range(1, 31):
+                listed = (await client.get("/titles/recommendations", params={"user_id": user})).json()
+                if user % 3 == 0:
+                    event = {"user_id": user, "title_id": listed["item_ids"][0], "int_type": "view"}
+                    await client.post(
+                        "/rec/hot/interact", json={**event, "recommendation_id": listed["recommendation_id"]}
+                    )
+        await page.reload()
+        await page.wait_for_selector("body[data-ready=true]")
+        arms = article.locator("tbody tr")
+        await arms.nth(1).wait_for()
+        assert await article.locator("svg.interval").count() == 2
+        text = await article.text_content() or ""
+        assert first in text and second in text
+        await shoot(tab, "experiments")
+        await arms.filter(has_text=second).locator("button.promote").click()
+        await page.click("#confirm-yes")
+        await article.filter(has_text="stopped").filter(has_text="winner b").wait_for()
+        await page.locator("#served-model").filter(has_text=second).wait_for()
+        assert tab.unexpected_errors() == []

@@ -14,7 +14,7 @@ async function stop(experiment, promote) {
   } catch (error) {
     fail(section(), error);
   }
-  await Promise.all([loadExperiments(), loadVersions()]);
+  await Promise.all([loadExperiments(), loadVersions(), shared.afterActivation()]);
 }
 
 function experimentView(experiment) {

@@ -22,6 +22,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 def with_lookups(built: FakeStack) -> None:
     """The fake source's lookup (title 3 named with hostile markup); hot events stay the real SQLite
     store of the stack's registry, read by the real `SqlAlchemyHotEventHistory`."""
+    built.source.title_feature_map[3] = {"genre:Drama": 2.0}
     built.container.source_lookup.override(providers.Object(InMemorySourceLookup(built.source, {3: HOSTILE})))
 
 
@@ -68,7 +69,8 @@ async def test_titles_by_id(api: httpx.AsyncClient) -> None:
     assert [t["title_id"] for t in titles] == [5, 3, 40]
     five, three, forty = titles
     assert three == {
-        "title_id": 3, "name": HOSTILE, "is_active": True, "blacklisted": False, "features": {},
+        "title_id": 3, "name": HOSTILE, "is_active": True, "blacklisted": False,
+        "features": {"genre:Drama": 2.0},
         "known_to_model": False,
     }  # fmt: skip
     assert five["blacklisted"] and not forty["is_active"]

@@ -409,6 +409,10 @@ async def test_experiments_start_show_their_arms_and_stop_with_a_promotion(
         assert await article.locator("svg.interval").count() == 2
         text = await article.text_content() or ""
         assert first in text and second in text
+        cells = [await arms.nth(i).locator("td").all_text_contents() for i in range(2)]
+        assert (
+            sum(int(row[3]) for row in cells) >= 30 and sum(int(row[4]) for row in cells) >= 10
+        )  # lists, clicked
         await shoot(tab, "experiments")
         await arms.filter(has_text=second).locator("button.promote").click()
         await page.click("#confirm-yes")

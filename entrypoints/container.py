@@ -270,7 +270,7 @@ class Container(containers.DeclarativeContainer):
         engine,
         source,
         hot_seen,
-        features,
+        request_features,  # as the public route reads them
         serving_index,
     )
     check_health = providers.Singleton(

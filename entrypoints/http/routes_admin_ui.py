@@ -25,9 +25,9 @@ from entrypoints.admin_access import check_admin
 from entrypoints.http.schemas import ErrorBody
 
 MEDIA_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
+    ".html": "text/html",  # Litestar adds "; charset=utf-8" to text types
+    ".js": "text/javascript",
+    ".css": "text/css",
 }
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "

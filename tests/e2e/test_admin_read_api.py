@@ -178,6 +178,7 @@ async def test_the_page_and_its_files(tmp_path) -> None:  # type: ignore[no-unty
     async with client_for(built.container, LOOPBACK) as client:
         page = await client.get("/admin/ui")
         assert page.status_code == 200 and '<script type="module" src="/admin/ui/app.js">' in page.text
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
         assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert (
             "'unsafe-inline'" not in CONTENT_SECURITY_POLICY

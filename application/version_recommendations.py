@@ -24,8 +24,10 @@ from application.ports import (
 )
 from application.recommend_for_user import RecommendQuery
 from application.serving_state import ServingState
+from application.title_filters import restriction
 from domain.errors import ConflictError, NotFoundError
 from domain.recommendation import ListSource, Recommendations
+from domain.title_filter import NO_FILTER
 
 KEPT_SCORERS = 2
 
@@ -59,15 +61,19 @@ class VersionRecommendations:
         scorer = await self._scorer(model_id)
         user_id = query.user_id
         banned = self._state.ineligible | query.exclude | await self._seen(user_id)
+        allowed: frozenset[int] | None = None
+        if query.filter is not NO_FILTER:  # the feature filters, as the public route applies them
+            allowed, unwanted = restriction(query.filter, self._state.catalogue)
+            banned |= unwanted
         if scorer.knows_user(user_id):
-            items = scorer.top_for_user(user_id, query.k, banned)
+            items = scorer.top_for_user(user_id, query.k, banned, allowed)
             return Recommendations(user_id, items, model_id, ListSource.MODEL, cached=False)
         features = await self._features.user_features(user_id)
         if features:
-            items = scorer.top_for_features(features, query.k, banned)
+            items = scorer.top_for_features(features, query.k, banned, allowed)
             if items:
                 return Recommendations(user_id, items, model_id, ListSource.COLD_START, cached=False)
-        items = self._state.catalogue.popular.filtered(banned, query.k)
+        items = self._state.catalogue.popular.filtered(banned, query.k, allowed)
         return Recommendations(user_id, items, model_id, ListSource.POPULAR, cached=False)
 
     async def _scorer(self, model_id: str) -> Scorer:

@@ -16,6 +16,7 @@ from application.admin_views import MAX_HISTORY, MAX_TITLE_IDS, AdminViews, Titl
 from application.recommend_for_user import RecommendQuery
 from application.version_recommendations import VersionRecommendations
 from domain.ids import DEFAULT_K, MAX_ID, MAX_K, parse_id, parse_id_list, parse_k
+from domain.title_filter import TitleFilter
 from entrypoints.http.auth import admin_guard
 from entrypoints.http.schemas import ErrorBody, UserRecommendations, iso
 
@@ -121,7 +122,10 @@ class AdminReadController(Controller):
     @get(
         "/models/{model_id:str}/recommendations",
         summary="The list this version would give the user now, active or not (never cached)",
-        description="The public route's rules and shape, with cached false.",
+        description=(
+            "The public route's rules, filters and shape, with cached false. A preview, not a served "
+            "list: its recommendation_id is empty and it is not counted."
+        ),
         responses=errors(404, 409, 503),
     )
     async def version_list(
@@ -135,6 +139,19 @@ class AdminReadController(Controller):
         exclude: Annotated[
             str | None, QueryParameter(description="Comma-separated title ids to leave out")
         ] = None,
+        feature: Annotated[
+            list[str] | None,
+            QueryParameter(description="Repeatable: only titles having one of these features qualify"),
+        ] = None,
+        not_feature: Annotated[
+            list[str] | None,
+            QueryParameter(description="Repeatable: titles having any of these are left out"),
+        ] = None,
     ) -> UserRecommendations:
-        query = RecommendQuery(parse_id(user_id, "user_id"), parse_k(k), parse_id_list(exclude, "exclude"))
+        query = RecommendQuery(
+            parse_id(user_id, "user_id"),
+            parse_k(k),
+            parse_id_list(exclude, "exclude"),
+            TitleFilter.of(feature, not_feature),
+        )
         return UserRecommendations.of(await version_recommendations.execute(model_id, query))

@@ -210,3 +210,22 @@ async def test_openapi_documents_the_read_routes_and_their_errors(api: httpx.Asy
         error = responses["401"]["content"]["application/json"]["schema"]
         assert "ErrorBody" in str(error), error
     assert "/admin/ui" in paths
+
+
+async def test_a_versions_list_takes_the_feature_filters(api: httpx.AsyncClient) -> None:
+    model = await trained(api)
+    route = f"/admin/models/{model}/recommendations"
+    public = await api.get("/titles/recommendations", params={"user_id": 1, "feature": "genre:Drama"})
+    mine = await api.get(route, params={"user_id": 1, "feature": "genre:Drama"})
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["item_ids"] == public.json()["item_ids"] and mine.json()["item_ids"]
+
+    async def dramas(ids: list[int]) -> list[bool]:
+        titles = (await api.get("/admin/titles", params={"ids": ",".join(map(str, ids))})).json()["titles"]
+        return ["genre:Drama" in t["features"] for t in titles]
+
+    assert all(await dramas(mine.json()["item_ids"]))
+    left_out = await api.get(route, params=[("user_id", "1"), ("not_feature", "genre:Drama"), ("k", "30")])
+    assert left_out.json()["item_ids"] and not any(await dramas(left_out.json()["item_ids"]))
+    too_many = [("user_id", "1"), *[("feature", f"f{n}") for n in range(21)]]
+    assert_error(await api.get(route, params=too_many), 400, "invalid_argument")

@@ -17,6 +17,7 @@ from domain.errors import ArtifactError, ConflictError, InvalidArgumentError, No
 from domain.interaction import Interaction
 from domain.model_version import TrainParams
 from domain.recommendation import ListSource
+from domain.title_filter import TitleFilter
 from tests.unit.conftest import World, build_world
 
 FAST = TrainParams(epochs=3)
@@ -155,3 +156,22 @@ async def test_unknown_and_broken_versions(world: World) -> None:
     with pytest.raises(ArtifactError) as refused:
         await versions(world).execute(second.model_id, RecommendQuery(1))
     assert isinstance(refused.value, ConflictError)  # 409 on both transports
+
+
+async def test_a_versions_list_takes_the_public_routes_feature_filters(world: World) -> None:
+    for title in (22, 24, 26):
+        world.source.title_feature_map[title] = {"genre:X": 1.0}
+    job = await world.train.execute(TrainCommand(FAST))
+    assert job.model_id
+    await world.refresh.execute()
+
+    only = await versions(world).execute(
+        job.model_id, RecommendQuery(1, 5, filter=TitleFilter.of(["genre:X"]))
+    )
+    without = await versions(world).execute(
+        job.model_id, RecommendQuery(1, 5, filter=TitleFilter.of(None, ["genre:X"]))
+    )
+    public = await world.recommend.execute(RecommendQuery(1, 5, filter=TitleFilter.of(["genre:X"])))
+
+    assert set(only.items.title_ids) == {22, 24, 26} and only.items == public.items
+    assert len(without.items) == 5 and not set(without.items.title_ids) & {22, 24, 26}

@@ -74,17 +74,18 @@ class RecommendForUser:
         self._index = seen_index
 
     async def execute(self, query: RecommendQuery) -> Recommendations:
-        model, running, arm = self._state.model_for(query.user_id)
-        items, kind, cached = await self._answer(query, model)
-        model_id = model.version.model_id if model is not None else None
-        if running is None or arm is None:
-            arm_name = None
+        running = self._state.experiment
+        if running is None:  # the usual case, in attribute reads alone
+            model = self._state.model
+            items, kind, cached = await self._answer(query, model)
+            model_id = model.version.model_id if model is not None else None
             recommendation_id = self._tracker.served(model_id or "")
+            arm_name = None
         else:
-            arm_name = arm.arm.name
-            recommendation_id = self._tracker.served(
-                model_id or "", running.experiment.experiment_id, arm_name
-            )
+            arm = running.arm_for(query.user_id)
+            items, kind, cached = await self._answer(query, arm.model)
+            model_id, arm_name = arm.model.version.model_id, arm.arm.name
+            recommendation_id = self._tracker.served(model_id, running.experiment.experiment_id, arm_name)
         self._events.list_served("user", kind.value, cached)
         return Recommendations(query.user_id, items, model_id, kind, cached, recommendation_id, arm_name)
 

@@ -51,23 +51,23 @@ def plain_query(query_string: bytes, keys: frozenset[str]) -> dict[str, str] | N
 
 
 def command_reader(route: HotRoute) -> Callable[[dict[str, str]], Any]:
-    """What reads the use case's command from plain parameters, or None when Litestar should answer."""
-    fields = tuple((param.name, param.plain, param.default) for param in route.params)
+    """What reads the use case's command from plain parameters (only known names, see `plain_query`),
+    or None when Litestar should answer. It visits the parameters given, not every one declared."""
+    positions = {param.name: (index, param.plain) for index, param in enumerate(route.params)}
+    defaults = tuple(param.default for param in route.params)
+    required = frozenset(param.name for param in route.params if param.default is REQUIRED)
     command = route.command
 
     def read(params: dict[str, str]) -> Any:
-        values = []
-        for name, plain, default in fields:
-            raw = params.get(name)
-            if raw is None:
-                if default is REQUIRED:
-                    return None
-                values.append(default)
-                continue
+        if not required <= params.keys():
+            return None
+        values = list(defaults)
+        for name, raw in params.items():
+            index, plain = positions[name]
             value = plain(raw)
             if value is None:
                 return None
-            values.append(value)
+            values[index] = value
         try:
             return command(*values)
         except InvalidArgumentError:  # Litestar's handler raises it again and answers with its path

@@ -18,7 +18,7 @@ from application.recommend_for_user import RecommendQuery
 from application.record_interaction import InteractionCommand
 from application.relevant_titles import RelevantQuery
 from domain.ids import DEFAULT_K, MAX_ID, MAX_K, parse_id_list
-from domain.title_filter import MAX_FILTER_NAMES, TitleFilter
+from domain.title_filter import MAX_FILTER_NAMES, NO_FILTER, TitleFilter
 from entrypoints.http.schemas import RelevantTitlesBody, UserRecommendations
 
 REQUIRED: Any = object()
@@ -163,7 +163,8 @@ def _recommend(
     feature: list[str] | tuple[str, ...] | None,
     not_feature: list[str] | tuple[str, ...] | None,
 ) -> RecommendQuery:
-    return RecommendQuery(user_id, k, parse_id_list(exclude, "exclude"), TitleFilter.of(feature, not_feature))
+    wanted = TitleFilter.of(feature, not_feature) if feature or not_feature else NO_FILTER
+    return RecommendQuery(user_id, k, parse_id_list(exclude, "exclude"), wanted)
 
 
 def _relevant(

@@ -145,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "serve-grpc":
         return serve_grpc(settings, grpc_port=args.port)
+    if settings.uses_demo_source:
+        # No REC_SOURCE_URL: the embedded demo, as `make run` serves it (also `docker run` alone).
+        from tools.demo_data import ensure_demo_source
+
+        created = ensure_demo_source(settings.demo_source_path)
+        log.info("demo_source", path=str(settings.demo_source_path), created=created)
     return serve_all(settings, host=args.host, port=args.port, grpc_port=args.grpc_port)
 
 

@@ -7,6 +7,8 @@ have their settings loaded through `Settings`, so a value the service would refu
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +156,15 @@ def _no_local_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in [n for n in os.environ if n.startswith("REC_")]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no .env from the working directory
+
+
+def test_the_image_copies_every_package_the_wheel_holds_and_installs_from_the_lock() -> None:
+    """Each package `setuptools` packs (pyproject's `include`) is copied into the builder, or the
+    image's wheel lacks it (tools/ was once missing: the demo source could not be generated)."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    packed = [name.rstrip("*") for name in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]]
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, flags=re.MULTILINE))
+    assert set(packed) <= copied, f"not copied into the image: {sorted(set(packed) - copied)}"
+    assert "uv.lock" in dockerfile and "uv export --frozen --no-dev" in dockerfile
+    assert "-r /wheels/requirements.txt" in dockerfile  # the runtime installs the locked versions

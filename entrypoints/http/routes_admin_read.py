@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 
 from application.admin_views import MAX_HISTORY, MAX_TITLE_IDS, AdminViews, TitleView, UserView
@@ -18,27 +17,11 @@ from application.version_recommendations import VersionRecommendations
 from domain.ids import DEFAULT_K, MAX_ID, MAX_K, parse_id, parse_id_list, parse_k
 from domain.title_filter import TitleFilter
 from entrypoints.http.auth import admin_guard
-from entrypoints.http.schemas import ErrorBody, UserRecommendations, iso
+from entrypoints.http.documented_errors import ADMIN, errors
+from entrypoints.http.schemas import UserRecommendations, iso
 
 # Ids are read as text and parsed by the domain's rule (other scripts' digits and huge numbers: 400).
 UserPath = Annotated[str, PathParameter(description=f"User id, 1..{MAX_ID}", max_length=64)]
-
-_WHY = {
-    400: "a malformed id, list or k",
-    401: "REC_ADMIN_TOKEN is set and the bearer token is missing or wrong",
-    403: "no REC_ADMIN_TOKEN and the client is not on loopback",
-    404: "the model version does not exist",
-    409: "the version is not ready, or its artifact is missing or fails its checksum",
-    503: "the source or the registry cannot be read",
-}
-
-
-def errors(*statuses: int) -> dict[int, ResponseSpec]:
-    """The error body `{"error", "detail"}` documented for each status a route can answer."""
-    return {
-        s: ResponseSpec(ErrorBody, description=_WHY[s], generate_examples=False)
-        for s in (400, 401, 403, *statuses)
-    }
 
 
 class TitleDetails(msgspec.Struct):
@@ -99,7 +82,7 @@ class AdminReadController(Controller):
         "/titles",
         summary="Catalogue titles by id: name, features, state, whether the active model knows them",
         description=f"At most {MAX_TITLE_IDS} ids; ids not in the catalogue are left out of the answer.",
-        responses=errors(503),
+        responses=errors(*ADMIN, 503),
     )
     async def titles(
         self,
@@ -114,7 +97,7 @@ class AdminReadController(Controller):
         "/users/{user_id:str}",
         summary="A user's interactions (source and hot, newest first) and features",
         description=f"At most {MAX_HISTORY} interactions; an unknown user gets 200 with empty lists.",
-        responses=errors(503),
+        responses=errors(*ADMIN, 503),
     )
     async def user(self, admin_views: NamedDependency[AdminViews], user_id: UserPath) -> UserDetails:
         return UserDetails.of(await admin_views.user(parse_id(user_id, "user_id")))
@@ -126,7 +109,7 @@ class AdminReadController(Controller):
             "The public route's rules, filters and shape, with cached false. A preview, not a served "
             "list: its recommendation_id is empty and it is not counted."
         ),
-        responses=errors(404, 409, 503),
+        responses=errors(*ADMIN, 404, 409, 503),
     )
     async def version_list(
         self,

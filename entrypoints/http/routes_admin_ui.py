@@ -22,6 +22,7 @@ from litestar.params import PathParameter
 
 from domain.errors import NotFoundError
 from entrypoints.admin_access import check_admin
+from entrypoints.http.documented_errors import errors
 from entrypoints.http.schemas import ErrorBody
 
 MEDIA_TYPES = {
@@ -87,7 +88,7 @@ class AdminUiController(Controller):
         "/",
         summary="The operators' dashboard (a web page)",
         media_type="text/html",
-        responses={403: FORBIDDEN},
+        responses={**errors(), 403: FORBIDDEN},
     )
     async def page(self) -> Response[bytes]:
         return _file("index.html")
@@ -95,7 +96,7 @@ class AdminUiController(Controller):
     @get(
         "/{name:str}",
         summary="A file of the dashboard (script, style)",
-        responses={403: FORBIDDEN, 404: MISSING},
+        responses={**errors(), 403: FORBIDDEN, 404: MISSING},
     )
     async def file(self, name: AssetName) -> Response[bytes]:
         return _file(name)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock lock-upgrade run test lint format serve-http serve-grpc protos clean
+.PHONY: install lock lock-upgrade run test lint format serve-http serve-grpc protos screenshots clean
 
 UV := $(BIN)/uv
 UV_VERSION := $(shell sed -n 's/.*"uv==\([0-9.]*\)".*/\1/p' pyproject.toml)
@@ -57,6 +57,9 @@ serve-http: install  ## production REST server, configured only by the environme
 
 serve-grpc: install  ## production gRPC server (REC_GRPC_PORT), configured only by the environment
 	$(BIN)/python -m entrypoints.cli serve-grpc
+
+screenshots: install  ## the dashboard's pictures in docs/dashboard/, taken by its browser tests (needs chromium)
+	REC_DASHBOARD_SCREENSHOTS=docs/dashboard $(BIN)/python -m pytest -q tests/e2e/test_dashboard_browser.py
 
 protos: install  ## regenerate the committed gRPC modules from protos/*.proto (run from the repo root)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I. --python_out=. \

@@ -29,7 +29,7 @@ from bench.common import REPO, free_port, say
 from bench.soak_traffic import Window, drive
 
 SOURCE_DB, REGISTRY_DB = "rec_soak_source", "rec_soak_registry"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = "redis://127.0.0.1:6379/8"  # no test uses it (test_full_stack flushes 13)
 MOVIELENS = REPO.parent / "shared" / "data" / "ml-100k"
 CLI = [sys.executable, "-m", "entrypoints.cli"]
 

@@ -10,17 +10,20 @@ from adapters.lightfm_engine.tuning.tuner import LightFMTuner
 from adapters.registry.sqlalchemy_admin_blacklist import SqlAlchemyAdminBlacklist
 from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_events_engine
 from adapters.registry.sqlalchemy_experiments import SqlAlchemyExperimentStore
+from adapters.registry.sqlalchemy_hot_history import SqlAlchemyHotEventHistory
 from adapters.registry.sqlalchemy_lease import SqlAlchemyTrainerLease
 from adapters.registry.sqlalchemy_online_counts import SqlAlchemyOnlineCounts
 from adapters.registry.sqlalchemy_registry import SqlAlchemyModelRegistry
 from adapters.seen_index.numpy_index import NumpySeenIndex
 from adapters.source.hot_event_merger import SourceTablesEventMerger
 from adapters.source.sqlalchemy_features import SqlAlchemyFeatureSource
+from adapters.source.sqlalchemy_lookup import SqlAlchemySourceLookup
 from adapters.source.sqlalchemy_source import SqlAlchemyInteractionSource
 from adapters.sql.engines import create_engine_for, create_source_engine, sync_url
 from adapters.system.clock import RandomIdGenerator, SystemClock
 from application.activate_model import ActivateModel
 from application.add_new_titles import AddNewTitles
+from application.admin_views import AdminViews
 from application.blacklist_admin import BlacklistAdmin
 from application.cancel_job import CancelJob
 from application.check_health import CheckHealth
@@ -53,6 +56,7 @@ from application.training_desk import TrainingDesk
 from application.training_guard import TrainingGuard
 from application.training_pipeline import TrainingPipeline, TrainingPorts
 from application.tune_model import TuneModel
+from application.version_recommendations import VersionRecommendations
 from entrypoints import wiring
 from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.exposition import Observability
@@ -218,6 +222,23 @@ class Container(containers.DeclarativeContainer):
     model_queries = providers.Singleton(ModelQueries, registry, experiment_queries)
     job_queries = providers.Singleton(JobQueries, registry)
     invalidate_cache = providers.Singleton(InvalidateCache, cache)
+    # The admin read routes (dashboard): point reads of the source and of the hot events.
+    source_lookup = providers.Singleton(
+        SqlAlchemySourceLookup, source_engine, providers.Singleton(wiring.source_queries, settings)
+    )
+    hot_history = providers.Singleton(SqlAlchemyHotEventHistory, hot_events_engine)
+    admin_views = providers.Singleton(AdminViews, state, source_lookup, hot_history, features)
+    version_recommendations = providers.Singleton(
+        VersionRecommendations,
+        state,
+        registry,
+        artifacts,
+        engine,
+        source,
+        hot_seen,
+        request_features,  # as the public route reads them
+        serving_index,
+    )
     check_health = providers.Singleton(
         CheckHealth,
         state,

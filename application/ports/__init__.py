@@ -10,6 +10,7 @@ from application.ports.clock import Clock
 from application.ports.experiment_store import ExperimentStore
 from application.ports.feature_source import FeatureOwner, FeatureRows, FeatureSource
 from application.ports.health import ComponentHealth, HealthReport
+from application.ports.hot_event_history import HotEventHistory
 from application.ports.hot_event_store import AttributedCounts, HotEventStore
 from application.ports.id_generator import IdGenerator
 from application.ports.interaction_source import Catalogue, InteractionSource, TrainingData
@@ -32,6 +33,7 @@ from application.ports.scorer import Scorer
 from application.ports.seen_index import SeenIndex, SeenPairs
 from application.ports.service_events import NO_EVENTS, NoServiceEvents, ServiceEvents
 from application.ports.shared_search import KeepGoing, SharedSearch
+from application.ports.source_lookup import SourceLookup, TitleRecord
 from application.ports.trainer_lease import TrainerLease
 from application.ports.training_data_merger import TrainingDataMerger
 from application.ports.tuner import TuneCallback, Tuner
@@ -57,6 +59,7 @@ __all__ = [
     "ForwardCheck",
     "ForwardResult",
     "HealthReport",
+    "HotEventHistory",
     "HotEventStore",
     "IdGenerator",
     "InteractionSource",
@@ -76,6 +79,8 @@ __all__ = [
     "SeenPairs",
     "ServiceEvents",
     "SharedSearch",
+    "SourceLookup",
+    "TitleRecord",
     "TrainerLease",
     "TrainingData",
     "TrainingDataMerger",

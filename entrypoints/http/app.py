@@ -24,6 +24,8 @@ from entrypoints.http.hot_handlers import BoundRoutes, hot_router
 from entrypoints.http.hot_routes import HOT_ROUTES
 from entrypoints.http.outer import CROSS_CUTTING, ServiceApp
 from entrypoints.http.routes_admin import AdminController
+from entrypoints.http.routes_admin_read import AdminReadController
+from entrypoints.http.routes_admin_ui import AdminUiController
 from entrypoints.http.routes_blacklist import BlacklistController
 from entrypoints.http.routes_experiments import ExperimentController
 from entrypoints.http.routes_hot import interact_post
@@ -54,6 +56,8 @@ DEPENDENCIES = (
     "blacklist_admin",
     "experiments",
     "experiment_queries",
+    "admin_views",
+    "version_recommendations",
 )
 
 
@@ -95,6 +99,8 @@ def create_app(container: Container, *, manage_runtime: bool = True, fast_path: 
             AdminController,
             BlacklistController,
             ExperimentController,
+            AdminReadController,
+            AdminUiController,
             *observed,
         ],
         dependencies=dependencies,

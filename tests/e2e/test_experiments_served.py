@@ -112,7 +112,8 @@ async def test_an_experiment_between_two_versions_end_to_end(tmp_path: Path) -> 
         arm_of = {user: a["experiment_arm"] for user, a in answers.items()}
         version = {"control": control, "candidate": candidate}
         assert all(a["model_id"] == version[a["experiment_arm"]] for a in answers.values())
-        assert abs(Counter(arm_of.values())["control"] / USERS - 0.5) <= 0.03
+        # within 4 standard deviations of a fair split of 2,000 users (the experiment id is random)
+        assert abs(Counter(arm_of.values())["control"] / USERS - 0.5) <= 0.045
         assert len({a["recommendation_id"] for a in answers.values()}) == USERS
 
         # gRPC: the same arms, one id per list of a batch

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +16,8 @@ class InMemorySeenIndex(SeenIndex):
     recent_pairs: dict[int, set[int]] = field(default_factory=dict)  # never expire here
     loaded: bool = False
     mark: datetime | None = None
+    recent_seconds: float = 3600.0
+    wall_clock: Callable[[], float] = time.time
 
     @property
     def ready(self) -> bool:
@@ -36,11 +40,13 @@ class InMemorySeenIndex(SeenIndex):
 
     async def load(self, pairs: SeenPairs, *, full: bool = False) -> int:
         added = 0
-        for user_id, title_id in zip(pairs.user_ids, pairs.title_ids, strict=True):
+        late_us = (self.wall_clock() - self.recent_seconds) * 1_000_000
+        rows = zip(pairs.user_ids, pairs.title_ids, pairs.created_us, strict=True)
+        for user_id, title_id, created_us in rows:
             known = title_id in self.pairs.get(user_id, ())
-            if full:
+            if full and created_us < late_us:
                 self.pairs.setdefault(user_id, set()).add(title_id)
-            else:
+            else:  # a tail's pairs, and a full read's created lately, count as recent
                 self.add(user_id, title_id)
             added += not known
         self.loaded = self.loaded or full

@@ -53,16 +53,9 @@ class SqlAlchemyFeatureSource(FeatureSource):
         return await self._features(self._title_sql, title_id)
 
     async def all_features(self, owner: FeatureOwner) -> FeatureRows:
-        try:
-            async with asyncio.timeout(ALL_FEATURES_TIMEOUT_SECONDS), self._engine.connect() as conn:
-                rows = (await conn.execute(text(self._all_sql[owner]))).all()
-        except TimeoutError:
-            raise SourceUnavailableError(
-                f"the source did not return all {owner} features within {ALL_FEATURES_TIMEOUT_SECONDS:g} s"
-            ) from None
-        except (SQLAlchemyError, OSError) as exc:
-            reason = describe_failure(self._engine, exc)
-            raise SourceUnavailableError(f"the source's {owner} features cannot be read ({reason})") from None
+        rows = await self._rows(
+            self._all_sql[owner], {}, ALL_FEATURES_TIMEOUT_SECONDS, f"all {owner} features"
+        )
         owners, features, weights = zip(*rows, strict=True) if rows else ((), (), ())
         return FeatureRows(
             [int(o) for o in owners],
@@ -72,17 +65,20 @@ class SqlAlchemyFeatureSource(FeatureSource):
 
     async def _features(self, sql: str, owner_id: int) -> dict[str, float]:
         """Weights of repeated names add up, zero and non-finite weights are left out (as in training)."""
+        return _summed(await self._rows(sql, {"owner_id": owner_id}, LOOKUP_TIMEOUT_SECONDS, "features"))
+
+    async def _rows(
+        self, sql: str, params: Mapping[str, Any], seconds: float, what: str
+    ) -> Sequence[Row[Any, Any]]:
+        """One read within `seconds`; SourceUnavailableError naming `what` otherwise."""
         try:
-            async with asyncio.timeout(LOOKUP_TIMEOUT_SECONDS), self._engine.connect() as conn:
-                rows = (await conn.execute(text(sql), {"owner_id": owner_id})).all()
+            async with asyncio.timeout(seconds), self._engine.connect() as conn:
+                return (await conn.execute(text(sql), dict(params))).all()
         except TimeoutError:
-            raise SourceUnavailableError(
-                f"the source did not return features within {LOOKUP_TIMEOUT_SECONDS:g} s"
-            ) from None
+            raise SourceUnavailableError(f"the source did not return {what} within {seconds:g} s") from None
         except (SQLAlchemyError, OSError) as exc:
             reason = describe_failure(self._engine, exc)
-            raise SourceUnavailableError(f"the source's features cannot be read ({reason})") from None
-        return _summed(rows)
+            raise SourceUnavailableError(f"the source's {what} cannot be read ({reason})") from None
 
 
 def _summed(rows: Sequence[Row[Any, Any]]) -> dict[str, float]:

@@ -4,7 +4,6 @@ to itself, near copies survive announcements, and a service on another database 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
@@ -15,34 +14,15 @@ from adapters.cache.redis_cache import RedisRecommendationCache
 from adapters.cache.redis_channel import RedisChannel
 from adapters.cache.redis_connect import channel_listener
 from adapters.cache.redis_near_cache import RedisNearCache
-from application.ports import BroadcastReceiver, CacheKey
+from application.ports import CacheKey
 from domain.interaction import Interaction
 from domain.recommendation import RankedList
+from tests.contract.test_broadcast_contract import Heard
 from tests.integration.test_redis_near_cache import until
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
 
 EVENT = Interaction(7, 42, "rating", 4.5, datetime(2026, 12, 3, 11, 0, 0, 123456, tzinfo=UTC))
-
-
-@dataclass
-class Heard(BroadcastReceiver):
-    activated: list[str] = field(default_factory=list)
-    blacklists: int = 0
-    events: list[Interaction] = field(default_factory=list)
-    resubscriptions: int = 0
-
-    def model_activated(self, model_id: str) -> None:
-        self.activated.append(model_id)
-
-    def blacklist_changed(self) -> None:
-        self.blacklists += 1
-
-    def hot_event(self, event: Interaction) -> None:
-        self.events.append(event)
-
-    def resubscribed(self) -> None:
-        self.resubscriptions += 1
 
 
 Make = Callable[..., Awaitable[tuple[RedisBroadcast, Heard, RedisChannel]]]

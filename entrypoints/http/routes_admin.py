@@ -30,9 +30,9 @@ from entrypoints.http.schemas import (
     ModelList,
     ModelVersionBody,
     ScheduledBody,
-    TrainBody,
     exact_bounds,
 )
+from entrypoints.http.train_body import TrainBody
 from entrypoints.http.train_options import TrainOptions, train_options
 
 TRAIN_RESPONSES = (

@@ -10,7 +10,7 @@ from litestar.params import ParameterKwarg, QueryParameter
 from application.train_model import TrainCommand
 from domain.model_version import TRAIN_BOUNDS, TrainParams
 from domain.training_job import JobTrigger
-from entrypoints.http.schemas import Loss, Mode, TrainBody, documented_bounds
+from entrypoints.http.train_body import Loss, Mode, TrainBody, documented_bounds
 from entrypoints.train_request import train_command
 
 DEFAULTS = TrainParams()

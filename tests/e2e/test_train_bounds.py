@@ -9,7 +9,7 @@ import pytest
 
 from domain.model_version import LOSSES, TRAIN_BOUNDS, Bound
 from domain.training_job import TrainMode
-from entrypoints.http.schemas import Loss, Mode
+from entrypoints.http.train_body import Loss, Mode
 
 
 def test_the_literal_choices_are_the_domains() -> None:

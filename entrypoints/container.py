@@ -58,14 +58,12 @@ from application.training_pipeline import TrainingPipeline, TrainingPorts
 from application.tune_model import TuneModel
 from application.version_recommendations import VersionRecommendations
 from entrypoints import wiring
+from entrypoints.assembly import assemble_runtime
 from entrypoints.grpc.servicer import RecommenderServicer
 from entrypoints.observability.exposition import Observability
-from entrypoints.observability.lifecycle import ObservabilityLifecycle
 from entrypoints.observability.traced import traced, traced_engine
-from entrypoints.runtime import Jobs, ServiceRuntime, Serving
 from entrypoints.scheduler import DailyCron
 from entrypoints.settings import load_settings
-from entrypoints.trainer_role import TrainerParts, TrainerRole
 
 
 class Container(containers.DeclarativeContainer):
@@ -257,65 +255,9 @@ class Container(containers.DeclarativeContainer):
         train_model,
         settings.provided.admin_token,
     )
-    runtime = providers.Factory(
-        ServiceRuntime,
-        serving=providers.Factory(
-            Serving,
-            create_schemas=providers.List(
-                registry.provided.create_schema,
-                hot_events.provided.create_schema,
-                admin_blacklist_store.provided.create_schema,
-                online_counts.provided.create_schema,
-                experiment_store.provided.create_schema,
-            ),
-            check_source_queries=source.provided.check_queries,
-            restore_model=activate_model.provided.restore,
-            refresh_catalogue=refresh_catalogue,
-            add_new_titles=add_new_titles,
-            blacklist_admin=blacklist_admin,
-            follow_active_model=follow_active_model,
-            follow_experiment=experiments.provided.follow,
-            flush_counts=list_tracker.provided.flush,
-            state=state,
-            observability=providers.Factory(
-                ObservabilityLifecycle, observability, state, check_health, settings, trainer_election
-            ),
-            follow_source=providers.Callable(wiring.tail, settings, follow_source_interactions.provider),
-            tail_seconds=settings.provided.source_tail_seconds,
-            broadcast=broadcast,
-            follow_replicas=follow_replicas,
-            poll_seconds=settings.provided.registry_poll_seconds,
-            refresh_features=providers.Callable(wiring.features_refresh, request_features),
-            close=providers.List(
-                hot_events.provided.close,
-                admin_blacklist_store.provided.close,
-                online_counts.provided.close,
-                experiment_store.provided.close,
-                source.provided.close,
-                cache.provided.close,
-                registry.provided.close,
-            ),
-        ),
-        jobs=providers.Factory(
-            Jobs,
-            runner=job_runner,
-            trainer=providers.Factory(
-                TrainerRole,
-                providers.Factory(
-                    TrainerParts,
-                    election=trainer_election,
-                    runner=job_runner,
-                    recover_jobs=recover_jobs,
-                    cron=daily_cron,
-                    dispatcher=scheduler,
-                    train_model=train_model,
-                    registry=registry,
-                    state=state,
-                ),
-            ),
-        ),
-        admin_token_set=providers.Callable(bool, settings.provided.admin_token),
-    )
+    # What a process starts and stops, assembled from the providers above (entrypoints/assembly.py).
+    __self__ = providers.Self()
+    runtime = providers.Factory(assemble_runtime, __self__)
 
 
 def alone(container: Container) -> Container:

@@ -8,9 +8,8 @@ explain what the other replica does in time. Without Redis, the poll alone conve
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from application.train_model import TrainCommand
 from domain.model_version import TrainParams
 from entrypoints.container import Container, alone
 from entrypoints.settings import Settings
-from tests.conftest import MYSQL_URL, mysql_admin
+from tests.conftest import MySqlDatabase
 from tests.e2e.served_process import Running, served
 from tools.demo_data import generate_demo_source
 
@@ -33,13 +32,8 @@ WITHIN = 1.0
 
 
 @pytest.fixture
-async def registry_url(mysql_server: str) -> AsyncIterator[str]:
-    name = f"rec_replicas_{secrets.token_hex(5)}"
-    await mysql_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-    try:
-        yield MYSQL_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
+def registry_url(mysql_db: MySqlDatabase) -> str:
+    return mysql_db.url
 
 
 @pytest.fixture

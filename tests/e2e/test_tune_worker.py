@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import signal
 import sys
 import time
@@ -24,7 +23,7 @@ from domain.training_job import JobStatus
 from domain.tuning import TuneBudget
 from entrypoints.container import Container, alone
 from entrypoints.settings import Settings
-from tests.conftest import MYSQL_URL, mysql_admin
+from tests.conftest import MySqlDatabase
 from tools.demo_data import generate_demo_source
 
 pytestmark = [pytest.mark.slow, pytest.mark.mysql]
@@ -32,13 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def registry_url(mysql_server: str) -> AsyncIterator[str]:
-    name = f"rec_tune_{secrets.token_hex(5)}"
-    await mysql_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-    try:
-        yield MYSQL_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
+def registry_url(mysql_db: MySqlDatabase) -> str:
+    return mysql_db.url
 
 
 @pytest.fixture

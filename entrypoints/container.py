@@ -52,6 +52,7 @@ from application.schedule_training import ScheduleTraining
 from application.serving_state import ServingState
 from application.train_model import TrainModel
 from application.trainer_election import TrainerElection
+from application.trainer_status import TrainerStatus
 from application.training_desk import TrainingDesk
 from application.training_guard import TrainingGuard
 from application.training_pipeline import TrainingPipeline, TrainingPorts
@@ -226,6 +227,7 @@ class Container(containers.DeclarativeContainer):
     )
     hot_history = providers.Singleton(SqlAlchemyHotEventHistory, hot_events_engine)
     admin_views = providers.Singleton(AdminViews, state, source_lookup, hot_history, features)
+    trainer_status = providers.Singleton(TrainerStatus, trainer_lease, trainer_election, clock)
     version_recommendations = providers.Singleton(
         VersionRecommendations,
         state,

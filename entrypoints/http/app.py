@@ -57,6 +57,7 @@ DEPENDENCIES = (
     "experiments",
     "experiment_queries",
     "admin_views",
+    "trainer_status",
     "version_recommendations",
 )
 

@@ -13,6 +13,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from application.admin_views import MAX_HISTORY, MAX_TITLE_IDS, AdminViews, TitleView, UserView
 from application.recommend_for_user import RecommendQuery
+from application.trainer_status import TrainerStatus, TrainerView
 from application.version_recommendations import VersionRecommendations
 from domain.ids import DEFAULT_K, MAX_ID, MAX_K, parse_id, parse_id_list, parse_k
 from domain.title_filter import TitleFilter
@@ -68,6 +69,43 @@ class UserDetails(msgspec.Struct):
         return cls(view.user_id, view.known_to_model, dict(view.features), events)
 
 
+class ThisReplica(msgspec.Struct):
+    holder: str
+    """This process as it writes itself into the lease row."""
+    candidate: bool
+    """REC_TRAIN_CRON is not off: it may take the lease."""
+    is_trainer: bool
+    """It counts itself the trainer now (the rec_trainer_leader gauge)."""
+
+
+class TrainerBody(msgspec.Struct):
+    shared: bool
+    """A lease row is used (false: a process alone with its registry, always its own trainer)."""
+    holder: str | None
+    """The process holding the lease (null: never taken, or released at shutdown)."""
+    epoch: int | None
+    """The lease's term, the fencing token of the trainer's writes."""
+    expires_at: str | None
+    live: bool
+    """A live trainer holds the lease: immediate trainings are accepted."""
+    this_replica: ThisReplica
+    checked_at: str
+
+    @classmethod
+    def of(cls, view: TrainerView) -> TrainerBody:
+        lease = view.lease
+        held = lease is not None and lease.holder is not None
+        return cls(
+            shared=lease is not None,
+            holder=lease.holder if lease is not None else view.replica,
+            epoch=lease.epoch if lease is not None else None,
+            expires_at=iso(lease.expires_at) if held and lease is not None else None,
+            live=view.live,
+            this_replica=ThisReplica(view.replica, view.candidate, view.is_trainer),
+            checked_at=iso(view.checked_at) or "",
+        )
+
+
 def _ids(text: str) -> Iterable[int]:
     """`1,2,3` in the order written (the domain's id rule for each)."""
     return [parse_id(part, "ids") for part in text.split(",") if part.strip()]
@@ -101,6 +139,18 @@ class AdminReadController(Controller):
     )
     async def user(self, admin_views: NamedDependency[AdminViews], user_id: UserPath) -> UserDetails:
         return UserDetails.of(await admin_views.user(parse_id(user_id, "user_id")))
+
+    @get(
+        "/trainer",
+        summary="Which process holds the trainer lease, and this replica's part in it",
+        description=(
+            "The lease as stored in the registry (holder, term, expiry) and whether the replica "
+            "answering is a candidate and counts itself the trainer. 503 when the registry is down."
+        ),
+        responses=errors(*ADMIN, 503),
+    )
+    async def trainer(self, trainer_status: NamedDependency[TrainerStatus]) -> TrainerBody:
+        return TrainerBody.of(await trainer_status.execute())
 
     @get(
         "/models/{model_id:str}/recommendations",

@@ -150,7 +150,21 @@ async def test_a_version_whose_artifact_is_gone_is_409(tmp_path) -> None:  # typ
         assert_error(answer, 409, "conflict")
 
 
-ROUTES = ["/admin/titles?ids=1", "/admin/users/1", "/admin/models/x/recommendations?user_id=1"]
+ROUTES = [
+    "/admin/titles?ids=1",
+    "/admin/users/1",
+    "/admin/models/x/recommendations?user_id=1",
+    "/admin/trainer",
+]
+
+
+async def test_a_process_alone_with_its_registry_reports_itself_the_trainer(api: httpx.AsyncClient) -> None:
+    answer = await api.get("/admin/trainer")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["shared"] is False and body["live"] is True and body["epoch"] is None
+    assert body["holder"] == body["this_replica"]["holder"] and body["holder"]
+    assert body["this_replica"]["is_trainer"] is True and body["this_replica"]["candidate"] is False
 
 
 async def test_the_admin_rule(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -203,6 +217,7 @@ async def test_openapi_documents_the_read_routes_and_their_errors(api: httpx.Asy
         "/admin/titles": {"200", "400", "401", "403", "503"},
         "/admin/users/{user_id}": {"200", "400", "401", "403", "503"},
         "/admin/models/{model_id}/recommendations": {"200", "400", "401", "403", "404", "409", "503"},
+        "/admin/trainer": {"200", "400", "401", "403", "503"},
     }
     for path, statuses in expected.items():
         responses = paths[path]["get"]["responses"]

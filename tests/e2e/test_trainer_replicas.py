@@ -156,6 +156,12 @@ async def test_one_trainer_runs_what_any_replica_accepts_and_is_replaced_when_ki
             assert await leaders(client, group) == [trainer]
             await asyncio.sleep(0.1)
         other = next(r for r in candidates if r is not trainer)
+        # every replica names the same holder; each says its own part
+        told = [(await client.get(f"{r.url}/admin/trainer")).json() for r in (trainer, other, follower)]
+        assert len({t["holder"] for t in told}) == 1 and all(t["live"] and t["shared"] for t in told)
+        assert told[0]["this_replica"]["holder"] == told[0]["holder"]
+        assert [t["this_replica"]["is_trainer"] for t in told] == [True, False, False]
+        assert [t["this_replica"]["candidate"] for t in told] == [True, True, False]
 
         # an admin training on the follower runs on the trainer; wait=true returns its result
         done = await client.post(f"{follower.url}/admin/train", params=SMALL)
@@ -189,6 +195,10 @@ async def test_one_trainer_runs_what_any_replica_accepts_and_is_replaced_when_ki
         assert outage.status_code == 201, outage.text
         successor = await until_one_leader(client, [other], LEASE_SECONDS + 2)
         assert successor is other and time.monotonic() - killed_at <= LEASE_SECONDS + 2
+        now_told = (await client.get(f"{follower.url}/admin/trainer")).json()
+        assert (
+            now_told["holder"] not in (None, told[0]["holder"]) and now_told["epoch"] == told[0]["epoch"] + 1
+        )
         deadline = time.monotonic() + 10  # the new trainer ends it as it takes up its duties
         while (left := (await client.get(f"{follower.url}/admin/jobs/{long_id}")).json())[
             "status"

@@ -89,8 +89,9 @@ class Fleet:
     def replica(self, name: str, candidate: bool = True) -> Replica:
         source = demo_source()
         engine, tuner = FakeEngine(), FakeTuner()
+        lease = InMemoryTrainerLease(self.registry)
         election = TrainerElection(
-            InMemoryTrainerLease(self.registry),
+            lease,
             self.clock,
             name,
             LEASE_SECONDS,
@@ -111,6 +112,7 @@ class Fleet:
             "tuner": tuner,
             "clock": self.clock,
             "ids": self.ids,
+            "trainer_lease": lease,
             "trainer_election": election,
             "online_counts": InMemoryOnlineCounts(),
             "experiment_store": InMemoryExperimentStore(),

@@ -34,32 +34,37 @@ function setUpToken() {
   });
 }
 
-// --- health, the served version, and what the service says of its trainer ---
+// --- health, the served version, and who trains ---
+function trainerNote(trainer) {
+  const part = trainer.this_replica.is_trainer
+    ? "this replica is the trainer"
+    : trainer.this_replica.candidate
+      ? "this replica is a candidate"
+      : "this replica never trains";
+  if (!trainer.shared) return `trainer: this process, alone with its registry (${part})`;
+  if (!trainer.holder || !trainer.live) return `trainer: none live (last holder ${trainer.holder ?? "none"}; ${part})`;
+  return `trainer: ${trainer.holder}, term ${trainer.epoch}, lease until ${trainer.expires_at} (${part})`;
+}
+
 async function loadHealth() {
   const section = panel("health");
   try {
-    const health = await api("GET", "/health");
+    const [health, trainer] = await Promise.all([
+      api("GET", "/health"),
+      api("GET", "/admin/trainer").catch((error) => ({ error })),
+    ]);
     replace(panel("served"), "served version: ", el("strong", { id: "served-model" }, health.model_id ?? "none (popular lists)"));
     const rows = Object.entries(health.components).map(([name, c]) => [
       name,
       el("span", { class: `badge ${c.status}` }, c.status),
       c.detail,
     ]);
-    const extra = Object.entries(health).filter(([key]) => !["status", "model_id", "components"].includes(key));
-    // The contract names no route for the trainer lease's holder: whatever else /health reports is
-    // shown here as it comes, and the gap is said while there is nothing.
-    const trainer = el(
-      "div",
-      { id: "lease-holder", class: "note" },
-      extra.length
-        ? extra.map(([key, value]) => el("p", {}, `${key}: `, JSON.stringify(value)))
-        : "trainer lease holder: not reported by /health or any admin route of this version",
-    );
+    const said = trainer.error ? `trainer: not known (${trainer.error.message})` : trainerNote(trainer);
     replace(
       section.querySelector(".body"),
       el("p", {}, "status ", el("span", { class: `badge ${health.status}`, id: "health-status" }, health.status)),
       table(["component", "status", "detail"], rows),
-      trainer,
+      el("p", { id: "lease-holder", class: "note" }, said),
     );
     recovered(section);
   } catch (error) {

@@ -75,3 +75,29 @@ def test_an_unknown_title_or_a_zero_weight_changes_nothing() -> None:
     assert not model.fold_in_user(1, 15, 0.0)
     assert not model.fold_in_user(97, 999, 2.0) and not model.knows_user(97)
     assert model.top_for_user(1, 20, []) == before
+
+
+def test_the_fold_in_is_gradient_descent_on_the_pairwise_objective() -> None:
+    """The tanh form of the step against the objective written plainly (log-sigmoid of the margins,
+    an L2 pull back to the start), on random vectors: the same vector up to float32 rounding."""
+    from adapters.lightfm_engine.fold_in import NEGATIVES, PULL, STEPS, fold_in
+
+    rng = np.random.default_rng(3)
+    items = (0.3 * rng.standard_normal((200, 18))).astype(np.float32)
+    user = (0.3 * rng.standard_normal(18)).astype(np.float32)
+    got = fold_in(user, items, 7, 2.0, 0.8, np.random.default_rng(11))
+
+    sampled = np.random.default_rng(11).integers(0, 200, NEGATIVES)
+    sampled = sampled[sampled != 7]
+    d = 16
+    gaps = (items[7, :d] - items[sampled, :d]).astype(np.float64)
+    bias = (items[7, d + 1] - items[sampled, d + 1]).astype(np.float64)
+    start = user[:d].astype(np.float64)
+    latent = start.copy()
+    for _ in range(STEPS):
+        sigma_minus = 1.0 / (1.0 + np.exp(gaps @ latent + bias))
+        latent = latent + 0.8 * 2.0 / len(sampled) * (sigma_minus @ gaps)
+        latent = latent - PULL * (latent - start)
+    assert np.abs(got[:d] - latent).max() < 1e-5
+    assert np.abs(got[:d] - start).max() > 1e-2  # it did move
+    assert np.array_equal(got[d:], user[d:])  # bias and the constant column are left alone

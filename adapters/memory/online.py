@@ -6,7 +6,7 @@ import dataclasses
 
 from adapters.memory.stores import in_utc
 from application.ports import ContextLists, ExperimentStore, OnlineCountStore
-from domain.errors import RegistryUnavailableError
+from domain.errors import ConflictError, RegistryUnavailableError
 from domain.experiment import Experiment
 from domain.online import ServingContext
 
@@ -54,6 +54,10 @@ class InMemoryExperimentStore(ExperimentStore):
 
     async def save(self, experiment: Experiment) -> None:
         self._check()
+        if experiment.running and any(
+            e.running and e.experiment_id != experiment.experiment_id for e in self.experiments.values()
+        ):
+            raise ConflictError("another experiment is running; stop it first")
         stopped = None if experiment.stopped_at is None else in_utc(experiment.stopped_at)
         self.experiments[experiment.experiment_id] = dataclasses.replace(
             experiment, started_at=in_utc(experiment.started_at), stopped_at=stopped

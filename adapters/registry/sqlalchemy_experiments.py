@@ -6,18 +6,22 @@ import json
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, select
+from sqlalchemy import RowMapping, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.registry.rows import from_stamp, to_stamp
 from adapters.registry.tables import experiments, metadata
 from adapters.sql.engines import registry_connection
 from application.ports import ExperimentStore
+from domain.errors import ConflictError
 from domain.experiment import Arm, Experiment, ExperimentStatus
 
 
 class SqlAlchemyExperimentStore(ExperimentStore):
-    """`ExperimentStore`; a save replaces the experiment's row (delete + insert in one transaction)."""
+    """`ExperimentStore`; a save inserts the experiment's row or updates it. A
+    running experiment's row holds `running_slot` 1 under a unique index: one runs at a time, whatever
+    the replicas racing to start one."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -28,9 +32,19 @@ class SqlAlchemyExperimentStore(ExperimentStore):
 
     async def save(self, experiment: Experiment) -> None:
         key = experiments.c.experiment_id == experiment.experiment_id
+        row = _to_row(experiment)
         async with self._connection(write=True) as conn:
-            await conn.execute(delete(experiments).where(key))
-            await conn.execute(experiments.insert().values(**_to_row(experiment)))
+            # An insert for a new id, an update by key for a known one: no statement touching a row
+            # that does not exist (on MariaDB that takes gap locks, and two replicas starting
+            # experiments at once would deadlock instead of one of them meeting the unique index).
+            known = (await conn.execute(select(experiments.c.experiment_id).where(key))).first()
+            try:
+                if known is None:
+                    await conn.execute(experiments.insert().values(**row))
+                else:
+                    await conn.execute(update(experiments).where(key).values(**row))
+            except IntegrityError:
+                raise ConflictError(_ANOTHER_RUNS) from None
 
     async def get(self, experiment_id: str) -> Experiment | None:
         query = select(experiments).where(experiments.c.experiment_id == experiment_id)
@@ -64,6 +78,9 @@ class SqlAlchemyExperimentStore(ExperimentStore):
         return registry_connection(self._engine, "the experiments cannot be used", write)
 
 
+_ANOTHER_RUNS = "another experiment is running; stop it first"
+
+
 def _to_row(experiment: Experiment) -> dict[str, Any]:
     arms = [{"name": a.name, "model_id": a.model_id, "share": a.share} for a in experiment.arms]
     return {
@@ -74,6 +91,7 @@ def _to_row(experiment: Experiment) -> dict[str, Any]:
         "stopped_at": None if experiment.stopped_at is None else to_stamp(experiment.stopped_at),
         "arms": json.dumps(arms),
         "winner": experiment.winner,
+        "running_slot": 1 if experiment.running else None,
     }
 
 

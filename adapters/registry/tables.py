@@ -141,4 +141,8 @@ experiments = Table(
     Column("stopped_at", String(STAMP_LENGTH), nullable=True),
     Column("arms", Text, nullable=False),
     Column("winner", String(ARM_LENGTH), nullable=True),
+    # 1 while running, NULL once stopped: the unique index lets one experiment run at a time whatever
+    # the replicas racing to start one (NULLs never collide; migration 0007).
+    Column("running_slot", Integer, nullable=True),
+    Index("ux_experiments_running_slot", "running_slot", unique=True),
 )

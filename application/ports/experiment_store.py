@@ -9,7 +9,8 @@ from domain.experiment import Experiment
 
 class ExperimentStore(Protocol):
     async def save(self, experiment: Experiment) -> None:
-        """Insert the experiment or replace the one of the same id."""
+        """Insert the experiment or replace the one of the same id; ConflictError when it is running and
+        another experiment is (one runs at a time, even when replicas start two at once)."""
         ...
 
     async def get(self, experiment_id: str) -> Experiment | None: ...

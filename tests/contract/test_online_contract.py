@@ -16,7 +16,7 @@ from adapters.registry.sqlalchemy_events import SqlAlchemyHotEventStore, create_
 from adapters.registry.sqlalchemy_experiments import SqlAlchemyExperimentStore
 from adapters.registry.sqlalchemy_online_counts import SqlAlchemyOnlineCounts
 from adapters.sql.engines import create_engine_for
-from domain.errors import RegistryUnavailableError
+from domain.errors import ConflictError, RegistryUnavailableError
 from domain.experiment import Arm, Experiment
 from domain.interaction import Interaction
 from domain.online import Attribution, ServingContext
@@ -90,6 +90,30 @@ async def test_experiments_read_back_whole_newest_first_and_one_runs(experiments
     assert await experiments.running() == newer
     loaded = await experiments.get("e-2")
     assert loaded.started_at.tzinfo == UTC and loaded.arms == newer.arms
+
+
+async def test_replicas_starting_experiments_at_once_start_one(db_url: str | None, experiments: Any) -> None:
+    if db_url is None:
+        stores, engines = [experiments, experiments], []
+    else:
+        engines = [create_engine_for(db_url) for _ in range(2)]
+        stores = [SqlAlchemyExperimentStore(engine) for engine in engines]
+    try:
+        first, second = experiment("e-1", 0), experiment("e-2", 0)
+        results = await asyncio.gather(stores[0].save(first), stores[1].save(second), return_exceptions=True)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], ConflictError), results
+    winner = first if results[0] is None else second
+    assert await experiments.running() == winner
+    assert [e.experiment_id for e in await experiments.list_experiments()] == [winner.experiment_id]
+    # once it stops another may start; saving the running one again is no conflict
+    await experiments.save(winner)
+    await experiments.save(winner.stop(T0 + timedelta(minutes=1)))
+    await experiments.save(experiment("e-3", 2))
+    assert (await experiments.running()).experiment_id == "e-3"
 
 
 def hot(user_id: int, title_id: int) -> Interaction:

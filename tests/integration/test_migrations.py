@@ -169,3 +169,40 @@ async def test_notes_of_a_0003_registry_move_out_of_activation_and_decisions_sta
         ("decided", "activated: no version was active", None),
         ("waiting", None, "waiting: job j-1 is running"),
     ]
+
+
+async def test_a_0006_registry_keeps_its_newest_running_experiment_under_the_new_index(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade_to, "0006")
+        for experiment_id, started in (("older", "2026-12-01"), ("newer", "2026-12-02")):  # an old race
+            await conn.execute(
+                text(
+                    "INSERT INTO experiments (experiment_id, name, status, started_at, arms) "
+                    "VALUES (:id, 'x', 'running', :started, '[]')"
+                ),
+                {"id": experiment_id, "started": f"{started}T00:00:00.000000+00:00"},
+            )
+
+    await SqlAlchemyModelRegistry(engine).create_schema()
+
+    async with engine.begin() as conn:
+        rows = (
+            await conn.execute(
+                text("SELECT experiment_id, status, stopped_at, running_slot FROM experiments ORDER BY 1")
+            )
+        ).all()
+        assert [tuple(row) for row in rows] == [
+            ("newer", "running", None, 1),
+            ("older", "stopped", "2026-12-02T00:00:00.000000+00:00", None),
+        ]
+        indexes = await conn.run_sync(_indexes, "experiments")
+        assert indexes["ux_experiments_running_slot"] == ["running_slot"]
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            await conn.execute(
+                text(
+                    "INSERT INTO experiments (experiment_id, name, status, started_at, arms, running_slot) "
+                    "VALUES ('third', 'x', 'running', '2026-12-03T00:00:00.000000+00:00', '[]', 1)"
+                )
+            )

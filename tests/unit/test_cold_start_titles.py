@@ -64,3 +64,24 @@ async def test_new_catalogue_titles_join_the_model_lists_once(world: World) -> N
     assert 31 in listed.items.title_ids and 32 not in listed.items.title_ids
     world.source.available = False  # nothing is looked up twice for the same model
     assert await add.execute() == 0
+
+
+async def test_new_titles_join_every_arm_of_a_running_experiment(world: World) -> None:
+    from application.serving_state import RunningExperiment
+    from domain.experiment import Arm
+
+    first = await world.train.execute(TrainCommand(TrainParams(epochs=1)))
+    second = await world.train.execute(TrainCommand(TrainParams(epochs=1), activate=False))
+    assert first.model_id and second.model_id
+    await world.experiments.start("x", [Arm("a", first.model_id, 0.5), Arm("b", second.model_id, 0.5)])
+    running = world.state.experiment
+    assert isinstance(running, RunningExperiment)
+    scorers = {id(a.model.scorer) for a in running.arms} | {id(world.state.model.scorer)}  # type: ignore[union-attr]
+    world.source.titles[31] = True
+    world.source.title_feature_map[31] = {"known:genre:drama": 1.0}
+    await world.refresh.execute()
+    add = AddNewTitles(world.state, world.source)
+    assert await add.execute() == len(scorers)  # each loaded model grew by the title
+    for arm in running.arms:
+        assert arm.model.scorer.knows_title(31), arm.arm.name
+    assert await add.execute() == 0

@@ -268,6 +268,23 @@ async def test_blacklist_add_and_remove(browser: Any, service: Running) -> None:
         assert tab.unexpected_errors() == []
 
 
+async def test_ids_past_two_to_the_53_keep_every_digit(browser: Any, service: Running) -> None:
+    huge = 2**62 + 1  # as a JS number it would read ...904
+    async with opened(browser, service) as tab:
+        page = tab.page
+        await page.fill("#blacklist-form [name=title_id]", str(huge))
+        await page.fill("#blacklist-form [name=reason]", "exact id")
+        await page.click("#blacklist-form button[type=submit]")
+        row = page.locator("#blacklist tbody tr").filter(has_text="exact id")
+        await row.filter(has_text=str(huge)).wait_for()
+        await row.locator("button.remove").click()  # sent back from the parsed value
+        await page.click("#confirm-yes")
+        await row.wait_for(state="detached")
+        listed = (await api_json(service, "GET", "/admin/blacklist"))["titles"]
+        assert all(entry["title_id"] != huge for entry in listed)
+        assert tab.unexpected_errors() == []
+
+
 async def test_the_user_explorer_shows_names_sources_and_blacklists_from_a_list(
     browser: Any, service: Running
 ) -> None:

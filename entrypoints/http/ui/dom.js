@@ -68,6 +68,20 @@ export function onUnauthenticated(callback) {
   listeners.unauthenticated.push(callback);
 }
 
+// Ids are 64-bit: an integer past 2^53 would lose its last digits as a JS number, so it is read
+// from its source text as a BigInt (shown and sent back exactly; the reviver's `context` is the
+// JSON.parse source-text access every current browser has).
+function exactIntegers(_key, value, context) {
+  if (typeof value === "number" && !Number.isSafeInteger(value) && context && /^-?\d+$/.test(context.source)) {
+    return BigInt(context.source);
+  }
+  return value;
+}
+
+export function parseJson(text) {
+  return JSON.parse(text, exactIntegers);
+}
+
 // One call of the service's JSON API. Errors become ApiError carrying the API's own `detail`.
 export async function api(method, path, { query = {}, body } = {}) {
   const url = new URL(path, window.location.origin);
@@ -93,7 +107,7 @@ export async function api(method, path, { query = {}, body } = {}) {
   const text = await response.text();
   let data = null;
   try {
-    data = text ? JSON.parse(text) : null;
+    data = text ? parseJson(text) : null;
   } catch {
     data = null;
   }
@@ -132,7 +146,7 @@ export function fail(panel, error) {
 
 // Names of titles by id through /admin/titles (500 ids per call); unknown ids are absent.
 export async function titleNames(ids) {
-  const unique = [...new Set(ids)].filter((id) => typeof id === "number");
+  const unique = [...new Set(ids)].filter((id) => typeof id === "number" || typeof id === "bigint");
   const names = new Map();
   for (let start = 0; start < unique.length; start += 500) {
     const chunk = unique.slice(start, start + 500);

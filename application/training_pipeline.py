@@ -26,7 +26,7 @@ from application.ports import (
 from application.retention import ApplyRetention
 from application.serving_state import ActiveModel, ServingState
 from domain.activation_policy import AutoActivate, ForwardScores, decide_activation
-from domain.errors import TrainingFailedError
+from domain.errors import LeaseLostError, RecommenderError, TrainingFailedError
 from domain.model_version import ModelVersion, TrainParams
 from domain.training_job import JobTrigger, TrainingJob, TrainMode
 from domain.tuning import TuneBudget
@@ -183,8 +183,19 @@ class TrainingPipeline:
             job_id=job.job_id,
             extra=extra,
         )
-        await self._p.registry.add_version(version, fence=job.runner)
+        try:
+            await self._p.registry.add_version(version, fence=job.runner)
+        except LeaseLostError:
+            # refused for certain (a stale term): the files would belong to no version, ever
+            await self._discard(model_id)
+            raise
         return version
+
+    async def _discard(self, model_id: str) -> None:
+        try:
+            await self._p.artifacts.delete(model_id)
+        except RecommenderError as exc:
+            log.warning("refused_artifact_not_deleted", extra={"model_id": model_id, "error": str(exc)})
 
 
 def _effective_params(command: TrainCommand, outcome: TrainingOutcome) -> TrainParams:

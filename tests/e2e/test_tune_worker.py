@@ -110,7 +110,7 @@ async def wait_for_job(container: Container, job_id: str, seconds: float) -> Job
 async def test_a_worker_runs_trials_of_the_trainers_search_and_stops_when_it_is_cancelled(
     trainer: Container, worker: Path, registry_url: str
 ) -> None:
-    budget = TuneBudget(n_trials=4, timeout_seconds=120)
+    budget = TuneBudget(n_trials=4, timeout_seconds=20)  # the time bounds the search: its trials are slow
     job = await trainer.tune_model().submit(TuneCommand(budget, activate=False))
     assert await wait_for_job(trainer, job.job_id, 480) is JobStatus.SUCCEEDED, tail(worker)
 

@@ -36,6 +36,9 @@ log = structlog.get_logger(__name__)
 
 OBJECTIVE = "precision_at_10"
 WAIT_SECONDS = 1.0  # how often the trainer looks at the workers' running trials at the end
+GRACE_SECONDS = 30.0
+"""Past the deadline, how long the trainer still waits for the workers' running trials: each ends
+at the end of its current epoch (and is recorded), so the search's history counts it."""
 
 
 class TrainerSearch:
@@ -113,9 +116,10 @@ class TrainerSearch:
             log.info("tune_trial", **record.to_dict())
 
     async def _wait_for_workers(self, study: optuna.Study) -> None:
-        """Until the other processes' running trials end (they end at the deadline at the latest)."""
+        """Until the other processes' running trials end (they end at the first epoch end after the
+        deadline: waited for up to GRACE_SECONDS past it, so that their records are read)."""
         while await asyncio.to_thread(shared.running_elsewhere, study, self._mine):
-            if self.out_of_time():
+            if time.monotonic() >= self._deadline + GRACE_SECONDS:
                 return
             await self.progress(-1, 0)  # cancellation while waiting
             await asyncio.sleep(WAIT_SECONDS)

@@ -182,7 +182,8 @@ def prepare(data_dir: Path, root: Path | None, covering_index: bool) -> str:
     if covering_index:
         indexes += SEEN_INDEX_STATEMENT
     subprocess.run(["mysql", "-h127.0.0.1", "-uroot", sp.SOURCE_DB, "-e", indexes], check=True)
-    Redis.from_url(sp.REDIS_URL).flushdb()
+    for url in (sp.REDIS_URL, sp.NOMETRICS_REDIS_URL, sp.GRPC_REDIS_URL):
+        Redis.from_url(url).flushdb()
     done = subprocess.run([*cli, "train"], cwd=root or REPO, env=env, check=True, capture_output=True)
     return str(json.loads(done.stdout)["model_id"])
 
@@ -219,9 +220,14 @@ def start_all(
     started = {
         "service": servers.start("service", factory, root=root),
         "service-nometrics": servers.start(
-            "service-nometrics", factory, root=root, extra_env={"REC_METRICS": "off"}
+            "service-nometrics",
+            factory,
+            root=root,
+            extra_env={"REC_METRICS": "off", "REC_REDIS_URL": sp.NOMETRICS_REDIS_URL},
         ),
-        "grpc": servers.start("service-grpc", grpc_service, "grpc", root=root),
+        "grpc": servers.start(
+            "service-grpc", grpc_service, "grpc", root=root, extra_env={"REC_REDIS_URL": sp.GRPC_REDIS_URL}
+        ),
         "bare-granian": servers.start("bare-granian", sp.granian(bare)),
         "bare-uvicorn": servers.start("bare-uvicorn", sp.uvicorn(bare)),
         "bare-asgi": servers.start("bare-asgi", sp.granian("bench.bare_asgi:create_app")),
@@ -251,8 +257,10 @@ def run(
     workload: Workload, server: sp.Server, service_url: str, folder: Path, seconds: float, profile: bool
 ) -> Load:
     own = server.kind == "http" and workload.server.startswith("service")
-    rest = server.url if own else service_url  # gRPC shares the REST service's cache
-    if workload.warm:
+    rest = server.url if own else service_url
+    if workload.warm and workload.kind == "grpc":
+        sp.warm_grpc(server, USERS)  # its own cache: no other service shares its Redis database
+    elif workload.warm:
         warm(rest, workload.warm)
     if workload.kind == "users_sweep":
         httpx.post(f"{rest}/admin/cache/invalidate", timeout=30).raise_for_status()

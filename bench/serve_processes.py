@@ -24,6 +24,13 @@ SOURCE_DB = "rec_bench_ml100k"
 REGISTRY_DB = "rec_bench_serve_registry"
 REDIS_URL = "redis://127.0.0.1:6379/9"
 BEFORE_REDIS_URL = "redis://127.0.0.1:6379/10"  # the older tree's service in a before/after run
+# The other services of a run, each on its own Redis database: services sharing one are replicas of
+# each other (the replicas' channel), and every hot event sent to one would be folded in by the others
+# too, on the same two cores. A/A on 2026-12-03 (the same tree as service and as "before", which is
+# alone on db 10): 598 against 1,226 hot events/s with the siblings on db 9. Replicas' cost is
+# `make bench-replicas`'s to measure. The gRPC service fills its own cache (`warm_grpc`).
+NOMETRICS_REDIS_URL = "redis://127.0.0.1:6379/14"
+GRPC_REDIS_URL = "redis://127.0.0.1:6379/4"
 
 
 def service_env(data_dir: Path) -> dict[str, str]:
@@ -156,6 +163,18 @@ class Servers:
                 server.process.wait(30)
             except subprocess.TimeoutExpired:
                 server.process.kill()
+
+
+def warm_grpc(server: Server, users: int) -> None:
+    """Fill the gRPC service's own cache (its own Redis database): every user once, in batches."""
+    from protos import recommendations_pb2 as pb
+    from protos import recommendations_pb2_grpc as pb_grpc
+
+    with grpc.insecure_channel(server.target) as channel:
+        stub = pb_grpc.RecommenderStub(channel)
+        for start in range(1, users + 1, 200):
+            ids = list(range(start, min(start + 200, users + 1)))
+            stub.GetUserRecommendationsBatch(pb.UserBatchRequest(user_ids=ids), timeout=60)
 
 
 def _ready(server: Server) -> bool:

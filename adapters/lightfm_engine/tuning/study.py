@@ -67,7 +67,7 @@ class SearchTerms:
             return cls(
                 str(attrs["rec_search"]), float(attrs["rec_deadline"]), int(attrs["rec_n_trials"]),
                 str(attrs["rec_cutoff"]), str(attrs["rec_data"]), bool(attrs["rec_open"]),
-                TuneValidation(str(attrs["rec_validation"])).value,
+                TuneValidation(str(attrs.get("rec_validation", "random"))).value,  # older trainers: random
             )  # fmt: skip
         except (KeyError, TypeError, ValueError):
             return None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import get_args
 from pathlib import Path
+from typing import get_args
 
 import httpx
 import pytest

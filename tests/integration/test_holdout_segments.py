@@ -18,7 +18,8 @@ N_TITLES = 24
 
 
 def space(n: int) -> FeatureSpace:
-    return FeatureSpace(np.arange(1, n + 1, dtype=np.int64), (), sp.identity(n, dtype=np.float32, format="csr"))
+    identity = sp.identity(n, dtype=np.float32, format="csr")
+    return FeatureSpace(np.arange(1, n + 1, dtype=np.int64), (), identity)
 
 
 def prepared_of(positives: list[list[int]], n_titles: int = N_TITLES) -> Prepared:

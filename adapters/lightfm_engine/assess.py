@@ -4,7 +4,8 @@
 Evaluations (``evaluation`` in the bundle's training meta and the snapshot; metric ``in_sample``):
 
 - ``holdout`` (full training): a fit without a seeded 20 % of each user's positives gives precision@10,
-  recall@10 and AUC on that random holdout. With a forward check and newer positives to score, a
+  recall@10 and AUC on that random holdout, the same for warm and cold users, and the coverage of
+  the top 10 (`evaluate.holdout_metrics`), the popular list's beside them. With a forward check and newer positives to score, a
   second fit without the newer positives (and only those) is scored on them: it has seen exactly
   the data the active model had, so the comparison is fair. (Leaving the random holdout out of that
   fit too, i.e. one shared fit, costs the candidate 20 % of its older data: its forward precision@10

@@ -5,8 +5,9 @@ that every epoch runs in a worker thread and `on_progress` is awaited after it: 
 cancellation work as in a training. A trial (`trial.py`) fits epoch by epoch on the fitting part of
 `split.py` (a random share or each user's newest positives, as the job's `validation` says), scores
 validation precision@10 every `eval_every` epochs, reports it to Optuna's median pruner and stops
-early after `patience` checks without a better score; its `epochs` is the epoch of its best check. The service's defaults are always trial 0, so the search never ends below them on
-validation. Timeout: no trial starts after it, and a trial running at it ends there.
+early after `patience` checks without a better score; its `epochs` is the epoch of its best check.
+The service's defaults are always trial 0, so the search never ends below them on validation.
+Timeout: no trial starts after it, and a trial running at it ends there.
 
 With a shared study (`study.py`), `rec-service tune-worker` processes run trials of the same study
 (`worker.py`); the trainer waits for their running trials at the end, then confirms the best few

@@ -29,7 +29,7 @@ from domain.activation_policy import AutoActivate, ForwardScores, decide_activat
 from domain.errors import LeaseLostError, RecommenderError, TrainingFailedError
 from domain.model_version import ModelVersion, TrainParams
 from domain.training_job import JobTrigger, TrainingJob, TrainMode
-from domain.tuning import TuneBudget
+from domain.tuning import TuneBudget, TuneValidation
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ class TrainCommand:
     """JSON-able notes kept in the version's `extra` (e.g. the search history under `tune`)."""
     tune_budget: TuneBudget | None = None
     """A tuning job's budget, stored with the job (the trainer may be another replica)."""
+    tune_validation: TuneValidation | None = None
+    """A tuning job's validation split, stored with the job likewise."""
 
     def new_job(self, job_id: str, now: datetime, scheduled_at: datetime | None = None) -> TrainingJob:
         """The job this command describes, not started yet."""
@@ -59,12 +61,20 @@ class TrainCommand:
             activate=self.activate,
             scheduled_at=scheduled_at,
             tune_budget=self.tune_budget,
+            tune_validation=self.tune_validation,
         )
 
     @classmethod
     def of(cls, job: TrainingJob) -> TrainCommand:
         """The command a stored job was created with (a scheduled job runs what was asked)."""
-        return cls(job.params, job.trigger, job.mode, job.activate, tune_budget=job.tune_budget)
+        return cls(
+            job.params,
+            job.trigger,
+            job.mode,
+            job.activate,
+            tune_budget=job.tune_budget,
+            tune_validation=job.tune_validation,
+        )
 
 
 @dataclass(frozen=True, slots=True)

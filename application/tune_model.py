@@ -10,8 +10,9 @@ The version records the search: in `metrics`, `tune_trials`, `tune_complete_tria
 `tune_pruned_trials`, `tune_failed_trials`, `tune_best_trial`, `tune_best_value` (the objective on
 the validation split), `tune_best_confirmation` (its score on the second split, when the tuner
 confirmed the best few), `tune_seconds`, `tune_validation_users`, `tune_validation_positives` and
-one `tune_trial_NNN` per validated trial (its best validation score); in `extra["tune"]`, the whole
-history as JSON (each trial's number, state, value, confirmation, epochs run, seconds, parameters).
+one `tune_trial_NNN` per validated trial (its best validation score); in `extra["tune"]`, the
+validation split (`tune_validation`: `random` or `time`) and the whole history as JSON (each
+trial's number, state, value, confirmation, epochs run, seconds, parameters).
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from application.ports import InteractionSource, Tuner
 from application.training_desk import TrainingDesk
 from application.training_pipeline import PipelineResult, TrainCommand, TrainingPipeline
 from domain.training_job import JobTrigger, TrainingJob, TrainMode
-from domain.tuning import TrialState, TuneBudget, TuneOutcome, TuneProgress
+from domain.tuning import (
+    DEFAULT_VALIDATION,
+    TrialState,
+    TuneBudget,
+    TuneOutcome,
+    TuneProgress,
+    TuneValidation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +47,8 @@ SEARCH_SHARE = 0.9
 class TuneCommand:
     budget: TuneBudget = field(default_factory=TuneBudget)
     activate: bool = True
+    validation: TuneValidation = DEFAULT_VALIDATION
+    """How the search's validation split is taken (random share or each user's newest positives)."""
 
 
 class TuneModel:
@@ -71,7 +81,13 @@ class TuneModel:
 
     def work_for(self, job: TrainingJob) -> JobWork:
         """The work of a stored tuning job (accepted by another replica), from its budget."""
-        return self._work(TuneCommand(job.tune_budget or TuneBudget(), job.activate is not False))
+        return self._work(
+            TuneCommand(
+                job.tune_budget or TuneBudget(),
+                job.activate is not False,
+                job.tune_validation or DEFAULT_VALIDATION,
+            )
+        )
 
     def _work(self, command: TuneCommand) -> JobWork:
         async def tune_then_train(job: TrainingJob, progress: JobProgress) -> PipelineResult:
@@ -81,7 +97,9 @@ class TuneModel:
             async def on_progress(where: TuneProgress) -> None:
                 await progress.report(SEARCH_SHARE * _search_fraction(where, budget), _note(where, budget))
 
-            outcome = await self._tuner.tune(data, budget, on_progress, search_id=job.job_id)
+            outcome = await self._tuner.tune(
+                data, budget, on_progress, search_id=job.job_id, validation=command.validation
+            )
             log.info(
                 "tuning_finished",
                 extra={
@@ -90,6 +108,7 @@ class TuneModel:
                     "stopped": outcome.stopped,
                     "best_trial": outcome.best.number,
                     "best_value": outcome.best.value,
+                    "validation": command.validation.value,
                     "params": outcome.best.params.to_dict(),
                 },
             )
@@ -104,7 +123,12 @@ class TuneModel:
 
 
 def _job_command(command: TuneCommand) -> TrainCommand:
-    return TrainCommand(trigger=JobTrigger.TUNE, activate=command.activate, tune_budget=command.budget)
+    return TrainCommand(
+        trigger=JobTrigger.TUNE,
+        activate=command.activate,
+        tune_budget=command.budget,
+        tune_validation=command.validation,
+    )
 
 
 def _final_command(outcome: TuneOutcome, command: TuneCommand) -> TrainCommand:
@@ -115,7 +139,7 @@ def _final_command(outcome: TuneOutcome, command: TuneCommand) -> TrainCommand:
         TrainMode.FULL,
         command.activate,
         extra_metrics=tune_metrics(outcome),
-        extra={"tune": tune_history(outcome, command.budget)},
+        extra={"tune": tune_history(outcome, command.budget, command.validation)},
     )
 
 
@@ -154,9 +178,12 @@ def tune_metrics(outcome: TuneOutcome) -> dict[str, float]:
     return metrics
 
 
-def tune_history(outcome: TuneOutcome, budget: TuneBudget) -> dict[str, Any]:
+def tune_history(
+    outcome: TuneOutcome, budget: TuneBudget, validation: TuneValidation = DEFAULT_VALIDATION
+) -> dict[str, Any]:
     return {
         "objective": outcome.objective,
+        "tune_validation": validation.value,
         "stopped": outcome.stopped,
         "budget": {"n_trials": budget.n_trials, "timeout_seconds": budget.timeout_seconds},
         "best_trial": outcome.best.number,

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from domain.errors import ConflictError, InvalidArgumentError
 from domain.model_version import TrainParams
-from domain.tuning import TuneBudget
+from domain.tuning import TuneBudget, TuneValidation
 
 
 class JobStatus(StrEnum):
@@ -71,6 +71,8 @@ class TrainingJob:
     """The lease epoch (fencing token) of the trainer running it; None: run outside the lease."""
     tune_budget: TuneBudget | None = None
     """A tuning's budget, so that the trainer can run a tuning another replica accepted."""
+    tune_validation: TuneValidation | None = None
+    """A tuning's validation split (None: not a tuning, or stored before the option existed)."""
 
     @property
     def immediate(self) -> bool:

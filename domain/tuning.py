@@ -20,6 +20,24 @@ DEFAULT_TIMEOUT_SECONDS = 900
 MAX_TIMEOUT_SECONDS = 7200
 
 
+class TuneValidation(StrEnum):
+    """How a search's validation split is taken from the training data (README, "Tuning")."""
+
+    RANDOM = "random"  # a seeded random share of each user's positives
+    TIME = "time"  # each user's newest positives (by the time of their first positive event)
+
+
+DEFAULT_VALIDATION = TuneValidation.RANDOM
+"""`/admin/tune`'s `validation` when not given."""
+
+
+def parse_validation(value: str) -> TuneValidation:
+    try:
+        return TuneValidation(value)
+    except ValueError:
+        raise InvalidArgumentError(f"validation must be 'random' or 'time', got {value!r}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class TuneBudget:
     """At most `n_trials` trials, and no trial goes on past `timeout_seconds` of search."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import structlog
 
+from domain.tuning import DEFAULT_VALIDATION, TuneValidation
 from entrypoints.logging import configure_logging
 
 log = structlog.get_logger("cli")
@@ -36,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--trials", type=int, default=30, help="at most this many trials (1..500)")
     tune.add_argument("--timeout", type=int, default=900, help="search time limit in seconds (1..7200)")
     tune.add_argument("--no-activate", action="store_true")
+    tune.add_argument(
+        "--validation",
+        choices=[v.value for v in TuneValidation],
+        default=DEFAULT_VALIDATION.value,
+        help=f"validation split: a random share or each user's newest positives ({DEFAULT_VALIDATION})",
+    )
     worker = sub.add_parser(
         "tune-worker", help="run trials of the tuning jobs the trainer runs (Optuna storage in the registry)"
     )
@@ -129,7 +136,8 @@ async def _tune(args: argparse.Namespace) -> int:
     alone(container)  # runs here, outside the trainer lease
     runtime = container.runtime()
     await container.registry().create_schema()
-    job = await container.tune_model().execute(TuneCommand(budget, activate=not args.no_activate))
+    command = TuneCommand(budget, activate=not args.no_activate, validation=TuneValidation(args.validation))
+    job = await container.tune_model().execute(command)
     await runtime.stop()
     print(json.dumps(msgspec.to_builtins(JobBody.of(job)), indent=2))
     return 0 if job.status.value == "succeeded" else 1

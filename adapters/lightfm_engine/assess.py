@@ -4,12 +4,14 @@
 Evaluations (``evaluation`` in the bundle's training meta and the snapshot; metric ``in_sample``):
 
 - ``holdout`` (full training): a fit without a seeded 20 % of each user's positives gives precision@10,
-  recall@10 and AUC on that random holdout. With a forward check and newer positives to score, a
-  second fit without the newer positives (and only those) is scored on them: it has seen exactly
-  the data the active model had, so the comparison is fair. (Leaving the random holdout out of that
-  fit too, i.e. one shared fit, costs the candidate 20 % of its older data: its forward precision@10
-  then came out lower than an identical model's by about the policy's tolerance, enough to reject
-  an equal candidate. `shared_forward` keeps that cheaper variant available.)
+  recall@10 and AUC on that random holdout, the same for warm and cold users, and the coverage of
+  the top 10 (`evaluate.holdout_metrics`), the popular list's beside them. With a forward check
+  and newer positives to score, a second fit without the newer positives (and only those) is
+  scored on them: it has seen exactly the data the active model had, so the comparison is fair.
+  (Leaving the random holdout out of that fit too, i.e. one shared fit, costs the candidate 20 % of
+  its older data: its forward precision@10 then came out lower than an identical model's by about
+  the policy's tolerance, enough to reject an equal candidate. `shared_forward` keeps that cheaper
+  variant available.)
 - ``forward`` (partial retraining with newer positives to score): the base has seen the random
   holdout, so the grown base is continued without the newer positives, and precision@10, recall@10
   and AUC are those of the newer positives (``in_sample`` 0).

@@ -1,37 +1,58 @@
-"""Held-out split and ranking metrics (precision@k, recall@k, AUC) computed with numpy.
+"""Held-out split and the holdout's metrics, computed with numpy (the ranking pass: `rank_batches.py`).
 
 Scores come from the augmented matrices of `vectors.py`, i.e. exactly what serving computes.
+
+`holdout_metrics` gives, for the model and for the popular list (`popular_` + the same name):
+
+- ``precision_at_10``, ``recall_at_10`` over the users with a held-out title, ``auc`` over a sample;
+- ``warm_precision_at_10``, ``warm_recall_at_10`` over those with more than `COLD_MAX_POSITIVES`
+  training positives, ``cold_precision_at_10``, ``cold_recall_at_10`` over the others (0 when a
+  segment is empty), with ``warm_users`` and ``cold_users`` (model only). The holdout never takes a
+  user's only positive, so a cold user here has 1 to `COLD_MAX_POSITIVES` training positives: their
+  representation leans most on their features;
+- ``coverage_at_10``: the share of eligible titles (titles some user may be shown, i.e. not excluded
+  for every user) found in at least one top 10, over every user of the model, held-out title or not.
 """
 
 from __future__ import annotations
-
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from adapters.lightfm_engine.prepare import Prepared
+from adapters.lightfm_engine.rank_batches import Ranked, rank
 from adapters.lightfm_engine.vectors import F32, augmented
 
-MAX_SCORE_CELLS = 4_000_000  # scores held at once: (users in a batch) x (titles)
+K = 10
+COLD_MAX_POSITIVES = 5
+"""A user with at most this many training positives is cold in the segment metrics, else warm."""
+POPULAR_FIGURES = (
+    "precision_at_10", "recall_at_10", "auc", "coverage_at_10",
+    "warm_precision_at_10", "warm_recall_at_10", "cold_precision_at_10", "cold_recall_at_10",
+)  # fmt: skip
 
 
 def split_holdout(
     rows: npt.NDArray[np.integer], n_users: int, fraction: float, rng: np.random.Generator
 ) -> npt.NDArray[np.bool_]:
-    """Mask of the positives held out: round(fraction * n) (at least 1) of each user with n >= 2.
+    """Mask of the positives held out: round(fraction * n) (at least 1) of each user with n >= 2,
+    drawn at random. At least one positive of every user stays in training."""
+    return holdout_in_order(rows, n_users, fraction, np.lexsort((rng.random(len(rows)), rows)))
 
-    At least one positive of every user stays in training.
-    """
+
+def holdout_in_order(
+    rows: npt.NDArray[np.integer], n_users: int, fraction: float, order: npt.NDArray[np.integer]
+) -> npt.NDArray[np.bool_]:
+    """`split_holdout`'s quota per user, taken first in `order` (which must group the rows, e.g. a
+    lexsort whose last key is `rows`): round(fraction * n), at least 1, of each user with n >= 2."""
     counts = np.bincount(rows, minlength=n_users)
     quota = np.maximum(1, np.round(fraction * counts)).astype(np.int64)
     quota = np.where(counts >= 2, np.minimum(quota, counts - 1), 0)
-    order = np.lexsort((rng.random(len(rows)), rows))
     sorted_rows = rows[order]
-    rank = np.arange(len(rows)) - np.searchsorted(sorted_rows, sorted_rows, side="left")
+    position = np.arange(len(rows)) - np.searchsorted(sorted_rows, sorted_rows, side="left")
     held = np.empty(len(rows), dtype=bool)
-    held[order] = rank < quota[sorted_rows]
+    held[order] = position < quota[sorted_rows]
     return held
 
 
@@ -52,16 +73,38 @@ def holdout_metrics(
 ) -> dict[str, float]:
     """Ranking metrics on the random holdout (training titles excluded), plus the popular list's."""
     heldout = pair_matrix(prepared.pos_rows[held], prepared.pos_cols[held], prepared.shape)
-    exclude = without(prepared.seen, heldout)
-    metrics = ranking_metrics(user_aug, item_aug, exclude, heldout, auc_users, k=10, workers=workers)
-    # The popular list on the same holdout: what the model has to beat.
     train = pair_matrix(prepared.pos_rows[~held], prepared.pos_cols[~held], prepared.shape)
+    exclude = without(prepared.seen, heldout)
+    everyone = np.arange(prepared.shape[0], dtype=np.int64)  # coverage counts every user's top 10
+    model = rank(user_aug, item_aug, exclude, heldout, auc_users, K, workers, everyone, coverage=True)
+    # The popular list on the same holdout: what the model has to beat.
     counts = np.asarray(train.getnnz(axis=0), dtype=np.float32).reshape(-1, 1)
     ones = np.ones((prepared.shape[0], 1), dtype=np.float32)
-    baseline = ranking_metrics(ones, counts, exclude, heldout, auc_users, k=10, workers=workers)
-    for name in ("precision_at_10", "recall_at_10", "auc"):
-        metrics[f"popular_{name}"] = baseline[name]
+    popular = rank(ones, counts, exclude, heldout, auc_users, K, workers, everyone, coverage=True)
+    train_positives = np.diff(train.indptr)
+    eligible = exclude.getnnz(axis=0) < prepared.shape[0]
+    metrics = segment_figures(model, train_positives, eligible)
+    baseline = segment_figures(popular, train_positives, eligible)
+    metrics.update({f"popular_{name}": baseline[name] for name in POPULAR_FIGURES})
     return metrics
+
+
+def segment_figures(
+    ranked: Ranked, train_positives: npt.NDArray[np.integer], eligible: npt.NDArray[np.bool_]
+) -> dict[str, float]:
+    """`ranked`'s figures overall, for warm and cold users, and its coverage of the `eligible` titles."""
+    figures = ranked.figures()
+    warm = train_positives[ranked.eval_users] > COLD_MAX_POSITIVES
+    for segment, among in (("warm", warm), ("cold", ~warm)):
+        figures[f"{segment}_precision_at_{K}"] = ranked.precision(among)
+        figures[f"{segment}_recall_at_{K}"] = ranked.recall(among)
+        figures[f"{segment}_users"] = float(np.count_nonzero(among))
+    shown = ranked.covered if ranked.covered is not None else np.zeros(len(eligible), dtype=bool)
+    n_eligible = int(np.count_nonzero(eligible))
+    figures[f"coverage_at_{K}"] = (
+        float(np.count_nonzero(shown & eligible) / n_eligible) if n_eligible else 0.0
+    )
+    return figures
 
 
 def model_vectors(
@@ -87,111 +130,3 @@ def without(matrix: sp.csr_matrix, removed: sp.csr_matrix) -> sp.csr_matrix:
     kept = sp.csr_matrix(matrix.astype(np.int8) - matrix.multiply(removed).astype(np.int8))
     kept.eliminate_zeros()
     return sp.csr_matrix(kept, dtype=bool)
-
-
-def ranking_metrics(
-    user_aug: F32,
-    item_aug: F32,
-    exclude: sp.csr_matrix,
-    heldout: sp.csr_matrix,
-    auc_users: npt.NDArray[np.integer],
-    k: int = 10,
-    workers: int = 1,
-) -> dict[str, float]:
-    """Mean precision@k and recall@k over users with a held-out title, mean AUC over `auc_users`.
-
-    `exclude` holds, per user, the titles that are never ranked (training titles); `heldout` the
-    titles to find. As in `lightfm.evaluation`, a title's rank is the number of titles scoring
-    strictly higher, and precision divides by k even when fewer titles can be ranked.
-    """
-    n_items = item_aug.shape[0]
-    eval_users = np.flatnonzero(np.diff(heldout.indptr))
-    auc_set = np.isin(eval_users, auc_users)
-    size = max(1, MAX_SCORE_CELLS // max(n_items, 1))
-    batches = [(eval_users[i : i + size], auc_set[i : i + size]) for i in range(0, len(eval_users), size)]
-
-    def run(batch: tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]) -> npt.NDArray[np.float64]:
-        return _batch_sums(user_aug, item_aug, exclude, heldout, batch[0], batch[1], k)
-
-    if workers > 1 and len(batches) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy releases the GIL
-            parts = list(pool.map(run, batches))
-    else:
-        parts = [run(batch) for batch in batches]
-    precision, recall, auc, n_auc = np.sum(parts, axis=0) if parts else np.zeros(4)
-    n_eval = len(eval_users)
-    return {
-        f"precision_at_{k}": float(precision / n_eval) if n_eval else 0.0,
-        f"recall_at_{k}": float(recall / n_eval) if n_eval else 0.0,
-        "auc": float(auc / n_auc) if n_auc else 0.0,
-        "n_eval_users": float(n_eval),
-        "n_auc_users": float(n_auc),
-    }
-
-
-def _batch_sums(
-    user_aug: F32,
-    item_aug: F32,
-    exclude: sp.csr_matrix,
-    heldout: sp.csr_matrix,
-    users: npt.NDArray[np.int64],
-    for_auc: npt.NDArray[np.bool_],
-    k: int,
-) -> npt.NDArray[np.float64]:
-    """[sum of precision@k, sum of recall@k, sum of AUC, number of AUC users] over `users`."""
-    n_items = item_aug.shape[0]
-    scores = user_aug[users] @ item_aug.T
-    ex = exclude[users]
-    scores[_row_index(ex), ex.indices] = -np.inf
-    held = heldout[users]
-    rows, n_held = _row_index(held), np.diff(held.indptr)
-    held_scores = scores[rows, held.indices]
-    # fewer than k titles score strictly higher <=> the score reaches the k-th best one
-    kth = (
-        np.partition(scores, n_items - k, axis=1)[:, n_items - k]
-        if k < n_items
-        else np.full(len(users), -np.inf)
-    )
-    hits = np.bincount(rows, weights=held_scores >= kth[rows], minlength=len(users))
-    sums = [float((hits / k).sum()), float((hits / n_held).sum()), 0.0, 0.0]
-    chosen = np.flatnonzero(for_auc)
-    if len(chosen):
-        values = _auc(scores, held_scores, rows, n_held, np.diff(ex.indptr), chosen)
-        sums[2:] = [float(values.sum()), float(len(values))]
-    return np.asarray(sums)
-
-
-def _row_index(matrix: sp.csr_matrix) -> npt.NDArray[np.int64]:
-    return np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
-
-
-def _auc(
-    scores: F32,
-    held_scores: F32,
-    rows: npt.NDArray[np.int64],
-    n_held: npt.NDArray[np.integer],
-    n_excluded: npt.NDArray[np.integer],
-    chosen: npt.NDArray[np.int64],
-) -> npt.NDArray[np.float64]:
-    """AUC of the `chosen` rows: held-out titles against titles neither excluded nor held out.
-
-    Summing, over a user's held-out titles, the candidates scoring lower (ties count half) counts
-    each pair of held-out titles once, so removing npos * (npos - 1) / 2 leaves the Mann-Whitney
-    statistic of held-out against other candidates. Excluded titles score -inf: always lower.
-    """
-    entries = np.flatnonzero(np.isin(rows, chosen))
-    below = np.empty(len(entries), dtype=np.float64)
-    step = max(1, MAX_SCORE_CELLS // max(scores.shape[1], 1))
-    for start in range(0, len(entries), step):
-        part = entries[start : start + step]
-        row_scores, own = scores[rows[part]], held_scores[part, None]
-        lower = np.count_nonzero(row_scores < own, axis=1)
-        equal = np.count_nonzero(row_scores == own, axis=1)
-        below[start : start + len(part)] = lower + 0.5 * (equal - 1)
-    per_row = np.bincount(rows[entries], weights=below, minlength=scores.shape[0])[chosen]
-    n_pos = n_held[chosen].astype(np.float64)
-    n_neg = scores.shape[1] - n_excluded[chosen] - n_pos
-    wins = per_row - n_excluded[chosen] * n_pos - n_pos * (n_pos - 1) / 2
-    valid = n_neg > 0
-    auc: npt.NDArray[np.float64] = wins[valid] / (n_pos[valid] * n_neg[valid])
-    return auc

@@ -19,8 +19,9 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from adapters.lightfm_engine.bundle import check_bundle, csr_from_parts
-from adapters.lightfm_engine.evaluate import pair_matrix, ranking_metrics, without
+from adapters.lightfm_engine.evaluate import pair_matrix, without
 from adapters.lightfm_engine.prepare import Prepared
+from adapters.lightfm_engine.rank_batches import ranking_metrics
 from adapters.lightfm_engine.vectors import F32, augmented
 from application.ports import ArtifactBundle, ForwardResult
 

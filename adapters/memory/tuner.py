@@ -7,7 +7,15 @@ import asyncio
 from application.ports import TrainingData, TuneCallback, Tuner
 from domain.errors import TrainingFailedError
 from domain.model_version import TrainParams
-from domain.tuning import TrialRecord, TrialState, TuneBudget, TuneOutcome, TuneProgress
+from domain.tuning import (
+    DEFAULT_VALIDATION,
+    TrialRecord,
+    TrialState,
+    TuneBudget,
+    TuneOutcome,
+    TuneProgress,
+    TuneValidation,
+)
 
 
 class FakeTuner(Tuner):
@@ -22,11 +30,18 @@ class FakeTuner(Tuner):
         self.epochs = epochs
         self.gate: asyncio.Event | None = None
         self.budgets: list[TuneBudget] = []
+        self.validations: list[TuneValidation] = []
 
     async def tune(
-        self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback, search_id: str = ""
+        self,
+        data: TrainingData,
+        budget: TuneBudget,
+        on_progress: TuneCallback,
+        search_id: str = "",
+        validation: TuneValidation = DEFAULT_VALIDATION,
     ) -> TuneOutcome:
         self.budgets.append(budget)
+        self.validations.append(validation)
         if self.gate is not None:
             await self.gate.wait()
         records: list[TrialRecord] = []

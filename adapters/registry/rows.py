@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.model_version import DatasetStats, ModelVersion, TrainParams
 from domain.training_job import JobStatus, JobTrigger, TrainingJob, TrainMode
-from domain.tuning import TuneBudget
+from domain.tuning import TuneBudget, TuneValidation
 
 Row = Mapping[Any, Any]
 
@@ -88,14 +88,18 @@ def job_to_row(job: TrainingJob) -> dict[str, Any]:
         "activation": job.activation,
         "note": job.note,
         "runner_epoch": job.runner,
-        "tune_budget": _budget_text(job.tune_budget),
+        "tune_budget": _tuning_text(job.tune_budget, job.tune_validation),
     }
 
 
-def _budget_text(budget: TuneBudget | None) -> str | None:
+def _tuning_text(budget: TuneBudget | None, validation: TuneValidation | None) -> str | None:
+    """A tuning's budget and validation split, in the one `tune_budget` column (JSON)."""
     if budget is None:
         return None
-    return _dumps({"n_trials": budget.n_trials, "timeout_seconds": budget.timeout_seconds})
+    fields: dict[str, Any] = {"n_trials": budget.n_trials, "timeout_seconds": budget.timeout_seconds}
+    if validation is not None:
+        fields["validation"] = validation.value
+    return _dumps(fields)
 
 
 def _budget(text: str | None) -> TuneBudget | None:
@@ -103,6 +107,12 @@ def _budget(text: str | None) -> TuneBudget | None:
         return None
     fields = json.loads(text)
     return TuneBudget(int(fields["n_trials"]), float(fields["timeout_seconds"]))
+
+
+def _validation(text: str | None) -> TuneValidation | None:
+    """None for a job that is not a tuning, or was stored before the option existed."""
+    validation = None if text is None else json.loads(text).get("validation")
+    return None if validation is None else TuneValidation(validation)
 
 
 def row_to_job(row: Row) -> TrainingJob:
@@ -125,4 +135,5 @@ def row_to_job(row: Row) -> TrainingJob:
         note=row["note"],
         runner=None if row["runner_epoch"] is None else int(row["runner_epoch"]),
         tune_budget=_budget(row["tune_budget"]),
+        tune_validation=_validation(row["tune_budget"]),
     )

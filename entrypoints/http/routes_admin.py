@@ -18,7 +18,15 @@ from application.schedule_training import ScheduleTraining
 from application.train_model import TrainModel
 from application.tune_model import TuneCommand, TuneModel
 from domain.ids import MAX_ID
-from domain.tuning import DEFAULT_TIMEOUT_SECONDS, DEFAULT_TRIALS, MAX_TIMEOUT_SECONDS, MAX_TRIALS, TuneBudget
+from domain.tuning import (
+    DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_TRIALS,
+    DEFAULT_VALIDATION,
+    MAX_TIMEOUT_SECONDS,
+    MAX_TRIALS,
+    TuneBudget,
+    parse_validation,
+)
 from entrypoints.http.auth import admin_guard
 from entrypoints.http.documented_errors import ADMIN, JSON_BODY, errors
 from entrypoints.http.scheduling import SCHEDULE_DOC, When, schedule
@@ -32,7 +40,7 @@ from entrypoints.http.schemas import (
     ScheduledBody,
     exact_bounds,
 )
-from entrypoints.http.train_body import TrainBody
+from entrypoints.http.train_body import TrainBody, ValidationName
 from entrypoints.http.train_options import TrainOptions, train_options
 
 TRAIN_RESPONSES = (
@@ -58,6 +66,8 @@ TUNE_DOC = (
     "202 with the running job (trigger tune): an Optuna search over the /admin/train parameters on a "
     "validation split of the training data, bounded by n_trials and timeout_seconds, then the best "
     "trial trained on all data and registered with the search history in its metrics (tune_*). "
+    "validation: random (a seeded random share of each user's positives, the default) or time (each "
+    "user's newest positives). "
     "Activates like a manual training (activate, default true). Another training running anywhere: "
     "409; no live trainer holding the lease: 503."
 )
@@ -74,6 +84,12 @@ Timeout = Annotated[
         le=MAX_TIMEOUT_SECONDS,
         description=f"search time limit; default {DEFAULT_TIMEOUT_SECONDS}",
         schema_extra=exact_bounds(1, MAX_TIMEOUT_SECONDS),
+    ),
+]
+Validation = Annotated[
+    ValidationName,
+    QueryParameter(
+        description=f"validation split: random share, or users' newest (time); default {DEFAULT_VALIDATION}",
     ),
 ]
 
@@ -156,8 +172,10 @@ class AdminController(Controller):
         n_trials: Trials = DEFAULT_TRIALS,
         timeout_seconds: Timeout = DEFAULT_TIMEOUT_SECONDS,
         activate: Annotated[bool, QueryParameter(description="activate the best model; default true")] = True,
+        validation: Validation = DEFAULT_VALIDATION.value,
     ) -> JobAccepted:
-        job = await tune_model.submit(TuneCommand(TuneBudget(n_trials, timeout_seconds), activate))
+        command = TuneCommand(TuneBudget(n_trials, timeout_seconds), activate, parse_validation(validation))
+        job = await tune_model.submit(command)
         return JobAccepted(job.job_id, job.status.value)
 
     @delete(

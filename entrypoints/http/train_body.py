@@ -11,6 +11,7 @@ from domain.model_version import TRAIN_BOUNDS
 
 Loss = Literal["warp", "bpr", "logistic", "warp-kos"]  # domain.model_version.LOSSES (a test keeps them equal)
 Mode = Literal["full", "partial"]  # domain.training_job.TrainMode
+ValidationName = Literal["random", "time"]  # domain.tuning.TuneValidation, /admin/tune's `validation`
 
 
 def documented_bounds(name: str) -> dict[str, float]:

@@ -143,3 +143,16 @@ async def test_a_jobs_runner_epoch_and_tune_budget_round_trip(pair: LeaseAndRegi
     tuned = dataclasses.replace(job("j-2"), tune_budget=TuneBudget(7, 120.5), runner=3)
     await pair.registry.save_job(tuned)
     assert await pair.registry.get_job("j-2") == tuned
+    assert tuned.tune_validation is None  # a tuning stored before the option existed reads as none
+
+
+async def test_a_tunings_validation_split_round_trips(pair: LeaseAndRegistry) -> None:
+    from domain.tuning import TuneBudget, TuneValidation
+
+    for number, validation in enumerate(TuneValidation):
+        tuned = dataclasses.replace(
+            job(f"j-v{number}"), tune_budget=TuneBudget(3, 60), tune_validation=validation
+        )
+        await pair.registry.save_job(tuned)
+        found = await pair.registry.get_job(f"j-v{number}")
+        assert found is not None and found.tune_validation is validation

@@ -61,6 +61,7 @@ async def test_trained_model_serves_unseen_eligible_titles_and_beats_popular(
     metrics = job["metrics"]
     assert metrics["precision_at_10"] > 1.5 * metrics["popular_precision_at_10"]
     assert metrics["auc"] > metrics["popular_auc"]
+    await segments_and_coverage_are_reported(api, job["model_id"])
 
     banned = source_rows(data_dir, "SELECT id FROM titles WHERE NOT is_active") | source_rows(
         data_dir, "SELECT title_id FROM blacklist"
@@ -84,6 +85,20 @@ async def test_trained_model_serves_unseen_eligible_titles_and_beats_popular(
 
     artifact = data_dir / "models" / job["model_id"]
     assert (artifact / "model.npz").is_file() and (artifact / "model.json").is_file()
+
+
+SEGMENTED = ("warm_precision_at_10", "warm_recall_at_10", "cold_precision_at_10", "cold_recall_at_10")
+
+
+async def segments_and_coverage_are_reported(api: httpx.AsyncClient, model_id: str) -> None:
+    """GET /admin/models/{id} carries the warm/cold figures and the coverage, the popular list's beside."""
+    metrics = (await api.get(f"/admin/models/{model_id}")).json()["metrics"]
+    for name in (*SEGMENTED, "coverage_at_10"):
+        assert 0.0 <= metrics[name] <= 1.0 and 0.0 <= metrics[f"popular_{name}"] <= 1.0, name
+    assert metrics["warm_users"] > 0 and metrics["cold_users"] > 0  # the demo has both
+    assert metrics["warm_users"] + metrics["cold_users"] == metrics["n_eval_users"]
+    assert metrics["coverage_at_10"] > 2 * metrics["popular_coverage_at_10"]  # personal lists differ
+    assert metrics["warm_precision_at_10"] > metrics["popular_warm_precision_at_10"]
 
 
 async def test_activation_survives_a_restart_and_switches_lists(

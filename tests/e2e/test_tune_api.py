@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import get_args
 
 import httpx
 import pytest
 
 from adapters.memory.tuner import FakeTuner
+from domain.tuning import DEFAULT_VALIDATION, TuneValidation
 from entrypoints.http.app import create_app
+from entrypoints.http.train_body import ValidationName
 from entrypoints.settings import Settings
 from tests.e2e.conftest import FakeStack, client_for, fake_container
 
@@ -45,6 +48,9 @@ async def finished(api: httpx.AsyncClient, job_id: str) -> dict:
         {"timeout_seconds": 7201},
         {"timeout_seconds": 0},
         {"activate": "perhaps"},
+        {"validation": "newest"},
+        {"validation": ""},
+        {"validation": "TIME"},
     ],
 )
 async def test_out_of_bounds_budgets_are_400(
@@ -77,6 +83,22 @@ async def test_tune_accepts_runs_as_a_job_and_registers_the_best(
     assert model["metrics"]["tune_best_value"] == pytest.approx(0.3)
     assert [t["number"] for t in model["params"]["tune"]["trials"]] == [0, 1, 2]
     assert tuner.budgets[0].n_trials == 3 and tuner.budgets[0].timeout_seconds == 60
+    assert tuner.validations == [TuneValidation.RANDOM]  # the default
+    assert model["params"]["tune"]["tune_validation"] == "random"
+
+
+@pytest.mark.parametrize("validation", ["random", "time"])
+async def test_the_validation_split_is_chosen_and_recorded(
+    tuning: tuple[FakeStack, FakeTuner, httpx.AsyncClient], validation: str
+) -> None:
+    _, tuner, api = tuning
+    accepted = await api.post("/admin/tune", params={"n_trials": 2, "validation": validation})
+    assert accepted.status_code == 202, accepted.text
+    job = await finished(api, accepted.json()["job_id"])
+    assert job["status"] == "succeeded"
+    assert tuner.validations == [TuneValidation(validation)]
+    model = (await api.get(f"/admin/models/{job['model_id']}")).json()
+    assert model["params"]["tune"]["tune_validation"] == validation
 
 
 async def test_defaults_and_activate_false(tuning: tuple[FakeStack, FakeTuner, httpx.AsyncClient]) -> None:
@@ -109,5 +131,10 @@ async def test_the_route_is_documented(tuning: tuple[FakeStack, FakeTuner, httpx
     schema = (await api.get("/schema/openapi.json")).json()
     operation = schema["paths"]["/admin/tune"]["post"]
     names = {p["name"] for p in operation["parameters"]}
-    assert {"n_trials", "timeout_seconds", "activate"} <= names
+    assert {"n_trials", "timeout_seconds", "activate", "validation"} <= names
+    validation = next(p for p in operation["parameters"] if p["name"] == "validation")
+    assert validation["in"] == "query" and not validation.get("required", False)
+    assert sorted(validation["schema"]["enum"]) == sorted(v.value for v in TuneValidation)
+    assert validation["schema"]["default"] == DEFAULT_VALIDATION.value
+    assert set(get_args(ValidationName)) == {v.value for v in TuneValidation}  # the route's names
     assert "202" in operation["responses"]

@@ -16,8 +16,9 @@ import scipy.sparse as sp
 from adapters.lightfm_engine import LightFMEngine, NumpyScorer
 from adapters.lightfm_engine.bundle import csr_from_parts, model_from_bundle
 from adapters.lightfm_engine.engine import fit_inputs
-from adapters.lightfm_engine.evaluate import pair_matrix, ranking_metrics, split_holdout, without
+from adapters.lightfm_engine.evaluate import pair_matrix, split_holdout, without
 from adapters.lightfm_engine.prepare import prepare
+from adapters.lightfm_engine.rank_batches import ranking_metrics
 from adapters.lightfm_engine.vectors import augment
 from adapters.source.tables import SourceTables
 from application.ports import ArtifactBundle, TrainingOutcome

@@ -17,7 +17,7 @@ from domain.errors import LeaseLostError, NoTrainerError, TrainingAlreadyRunning
 from domain.model_version import TrainParams
 from domain.trainer_lease import LOST_LEASE
 from domain.training_job import JobStatus, JobTrigger
-from domain.tuning import TuneBudget
+from domain.tuning import TuneBudget, TuneValidation
 from tests.unit.fleet import LEASE_SECONDS, Fleet, Replica, new_fleet
 
 FAST = TrainParams(epochs=3)
@@ -217,11 +217,13 @@ async def test_a_tuning_asked_of_a_follower_runs_on_the_trainer_with_its_budget(
     trainer, follower = fleet.replica("t"), fleet.replica("f", candidate=False)
     await trainer.step()
     async with dispatching(trainer):
-        running = await follower.tune.submit(TuneCommand(TuneBudget(2, 60), activate=False))
+        command = TuneCommand(TuneBudget(2, 60), activate=False, validation=TuneValidation.TIME)
+        running = await follower.tune.submit(command)
         await wait_until(lambda: fleet.registry.jobs[running.job_id].status.finished)
     job = fleet.registry.jobs[running.job_id]
     assert job.status is JobStatus.SUCCEEDED and job.trigger is JobTrigger.TUNE
     assert trainer.tuner.budgets == [TuneBudget(2, 60)] and follower.tuner.budgets == []
+    assert trainer.tuner.validations == [TuneValidation.TIME]  # the split travelled with the job
     assert fleet.registry.active is None  # activate=false travelled with the job
 
 

@@ -1,7 +1,8 @@
 """The trainer's search: its trials, then the workers' (waited for), then the confirmation of the best.
 
-It owns the study of the search (`study.py`): created with the data fingerprint and the deadline the
-workers need, closed at the end whatever happens, so that the workers' trials stop with it.
+It owns the study of the search (`study.py`): created with the data fingerprint, the deadline and the
+validation split (`random` or `time`) the workers need, closed at the end whatever happens, so that
+the workers' trials stop with it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from adapters.lightfm_engine.tuning.worker import fingerprint
 from adapters.source.tables import SourceTables
 from application.ports import TuneCallback
 from domain.errors import TrainingFailedError
-from domain.tuning import TrialRecord, TuneBudget, TuneOutcome, TuneProgress
+from domain.tuning import (
+    DEFAULT_VALIDATION,
+    TrialRecord,
+    TuneBudget,
+    TuneOutcome,
+    TuneProgress,
+    TuneValidation,
+)
 
 if TYPE_CHECKING:
     from adapters.lightfm_engine.tuning.tuner import LightFMTuner
@@ -51,8 +59,10 @@ class TrainerSearch:
         budget: TuneBudget,
         report: TuneCallback,
         search_id: str,
+        validation: TuneValidation = DEFAULT_VALIDATION,
     ):
         self.tuner = tuner
+        self._validation = validation
         self._data = data
         self._budget = budget
         self._report = report
@@ -88,6 +98,7 @@ class TrainerSearch:
             self._budget.n_trials,
             cutoff.astimezone(UTC).isoformat() if isinstance(cutoff, datetime) else "",
             await asyncio.to_thread(fingerprint, await self._prepared_for(False)),
+            validation=self._validation.value,
         )
         tuner = self.tuner
 
@@ -148,7 +159,7 @@ class TrainerSearch:
             raise TrainingFailedError(
                 "the source holds no positive interactions, so there is nothing to tune"
             )
-        split = await asyncio.to_thread(self.tuner.split, prepared, draw)
+        split = await asyncio.to_thread(self.tuner.split, prepared, draw, self._validation)
         if split.positives == 0:
             raise TrainingFailedError(
                 "too few positives to tune: no user keeps two or more positives once the evaluation "

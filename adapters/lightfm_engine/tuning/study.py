@@ -2,7 +2,8 @@
 
 The trainer creates one study per tuning job (`rec-tune-<job id>`) and writes into its user
 attributes what a `rec-service tune-worker` needs to join: whether it is open, its deadline and trial
-budget, the data cutoff and a fingerprint of the prepared data. Every process that runs a trial
+budget, the data cutoff, a fingerprint of the prepared data and how the validation split is taken
+(`rec_validation`: a worker validates exactly as the trainer does). Every process that runs a trial
 stores the trial's `TrialRecord` with it, so the trainer reads every trial back, whoever ran it;
 pruning reads the intermediate values of all of them. Workers write a heartbeat on their running
 trials, so the trainer does not wait for a worker that died. Without a storage URL the study lives
@@ -28,7 +29,7 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState as OptunaState
 
 from domain.model_version import TrainParams
-from domain.tuning import TrialRecord, TrialState
+from domain.tuning import DEFAULT_VALIDATION, TrialRecord, TrialState, TuneValidation
 
 PREFIX = "rec-tune-"
 RECORD = "rec_record"
@@ -48,6 +49,7 @@ class SearchTerms:
     cutoff: str  # ISO time of the newest interaction the trainer read ("" for none)
     fingerprint: str  # of the prepared data: a worker joins only when its data is the same
     open: bool = True
+    validation: str = DEFAULT_VALIDATION.value  # how every process takes the validation split
 
     def closed(self) -> SearchTerms:
         return dataclasses.replace(self, open=False)
@@ -56,6 +58,7 @@ class SearchTerms:
         return {
             "rec_search": self.search_id, "rec_deadline": self.deadline, "rec_n_trials": self.n_trials,
             "rec_cutoff": self.cutoff, "rec_data": self.fingerprint, "rec_open": self.open,
+            "rec_validation": self.validation,
         }  # fmt: skip
 
     @classmethod
@@ -64,6 +67,7 @@ class SearchTerms:
             return cls(
                 str(attrs["rec_search"]), float(attrs["rec_deadline"]), int(attrs["rec_n_trials"]),
                 str(attrs["rec_cutoff"]), str(attrs["rec_data"]), bool(attrs["rec_open"]),
+                TuneValidation(str(attrs.get("rec_validation", "random"))).value,  # older trainers: random
             )  # fmt: skip
         except (KeyError, TypeError, ValueError):
             return None

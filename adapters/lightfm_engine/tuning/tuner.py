@@ -3,10 +3,11 @@
 Trials are asked for and told one at a time on the event loop (Optuna's ask-and-tell interface), so
 that every epoch runs in a worker thread and `on_progress` is awaited after it: progress and
 cancellation work as in a training. A trial (`trial.py`) fits epoch by epoch on the fitting part of
-`split.py`, scores validation precision@10 every `eval_every` epochs, reports it to Optuna's median
-pruner and stops early after `patience` checks without a better score; its `epochs` is the epoch of
-its best check. The service's defaults are always trial 0, so the search never ends below them on
-validation. Timeout: no trial starts after it, and a trial running at it ends there.
+`split.py` (a random share or each user's newest positives, as the job's `validation` says), scores
+validation precision@10 every `eval_every` epochs, reports it to Optuna's median pruner and stops
+early after `patience` checks without a better score; its `epochs` is the epoch of its best check.
+The service's defaults are always trial 0, so the search never ends below them on validation.
+Timeout: no trial starts after it, and a trial running at it ends there.
 
 With a shared study (`study.py`), `rec-service tune-worker` processes run trials of the same study
 (`worker.py`); the trainer waits for their running trials at the end, then confirms the best few
@@ -24,9 +25,10 @@ import optuna
 import structlog
 from lightfm import LightFM
 
-from adapters.lightfm_engine.evaluate import model_vectors, ranking_metrics
+from adapters.lightfm_engine.evaluate import model_vectors
 from adapters.lightfm_engine.fitting import USER_BALANCE
 from adapters.lightfm_engine.prepare import NAMED_FEATURE_SCALE, Prepared
+from adapters.lightfm_engine.rank_batches import ranking_metrics
 from adapters.lightfm_engine.tuning.search import OBJECTIVE, TrainerSearch
 from adapters.lightfm_engine.tuning.split import ValidationSplit, validation_split
 from adapters.lightfm_engine.tuning.study import StudyStore
@@ -34,7 +36,7 @@ from adapters.lightfm_engine.tuning.worker import JoinedSearch
 from adapters.source.tables import SourceTables
 from application.ports import KeepGoing, SharedSearch, TrainingData, TuneCallback, Tuner
 from domain.interaction import PositiveRule
-from domain.tuning import TuneBudget, TuneOutcome
+from domain.tuning import DEFAULT_VALIDATION, TuneBudget, TuneOutcome, TuneValidation
 
 log = structlog.get_logger(__name__)
 
@@ -67,10 +69,15 @@ class LightFMTuner(Tuner, SharedSearch):
         self.store = store or StudyStore()
 
     async def tune(
-        self, data: TrainingData, budget: TuneBudget, on_progress: TuneCallback, search_id: str = ""
+        self,
+        data: TrainingData,
+        budget: TuneBudget,
+        on_progress: TuneCallback,
+        search_id: str = "",
+        validation: TuneValidation = DEFAULT_VALIDATION,
     ) -> TuneOutcome:
         search = TrainerSearch(
-            self, _tables(data), budget, on_progress, search_id or f"local-{time.time_ns()}"
+            self, _tables(data), budget, on_progress, search_id or f"local-{time.time_ns()}", validation
         )
         return await search.run()
 
@@ -88,9 +95,13 @@ class LightFMTuner(Tuner, SharedSearch):
     def pruner(self) -> optuna.pruners.BasePruner:
         return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=self.settings.warmup_epochs)
 
-    def split(self, prepared: Prepared, draw: int = 1) -> ValidationSplit:
+    def split(
+        self, prepared: Prepared, draw: int = 1, validation: TuneValidation = DEFAULT_VALIDATION
+    ) -> ValidationSplit:
         s = self.settings
-        return validation_split(prepared, s.seed, s.holdout_fraction, s.max_validation_users, draw)
+        return validation_split(
+            prepared, s.seed, s.holdout_fraction, s.max_validation_users, draw, validation
+        )
 
     def validate(self, model: LightFM, prepared: Prepared, split: ValidationSplit) -> float:
         users, items = model_vectors(

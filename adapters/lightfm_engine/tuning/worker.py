@@ -1,11 +1,12 @@
 """A tune-worker's part of a search: trials of the trainer's study, on the same data.
 
 The worker reads the source itself, cuts it at the trainer's data cutoff and joins only when the
-prepared data has the trainer's fingerprint (same users, titles and positives), so its trials are
-scored on the very split the trainer's are. It then asks the shared study for trials until the study
-is closed (the search ended, was cancelled or failed), its deadline passes, the budget is spent or
-`keep_going` says no; a trial running when the study closes is stopped after its epoch and failed.
-Each running trial beats every `HEARTBEAT_SECONDS`, so the trainer does not wait for a dead worker.
+prepared data has the trainer's fingerprint (same users, titles, positives and their times), so its
+trials are scored on the very split the trainer's are (the study says whether random or by time).
+It then asks the shared study for trials until the study is closed (the search ended, was cancelled
+or failed), its deadline passes, the budget is spent or `keep_going` says no; a trial running when
+the study closes is stopped after its epoch and failed. Each running trial beats every
+`HEARTBEAT_SECONDS`, so the trainer does not wait for a dead worker.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from adapters.lightfm_engine.tuning.study import SearchTerms
 from adapters.lightfm_engine.tuning.trial import TrialSetting, run_trial
 from adapters.source.tables import SourceTables
 from application.ports import KeepGoing
-from domain.tuning import TrialRecord
+from domain.tuning import TrialRecord, TuneValidation
 
 if TYPE_CHECKING:
     from adapters.lightfm_engine.tuning.tuner import LightFMTuner
@@ -42,7 +43,8 @@ KEEP_GOING_SECONDS = 5.0  # how often `keep_going` (a registry read) is asked du
 
 def fingerprint(prepared: Prepared) -> str:
     digest = hashlib.sha256()
-    for values in (prepared.users.ids, prepared.titles.ids, prepared.pos_rows, prepared.pos_cols):
+    ids = (prepared.users.ids, prepared.titles.ids, prepared.pos_rows, prepared.pos_cols)
+    for values in (*ids, prepared.pos_first_us):  # the times too: a time split takes the newest
         digest.update(np.ascontiguousarray(values, dtype=np.int64).tobytes())
     digest.update(np.ascontiguousarray(prepared.pos_weights, dtype=np.float32).tobytes())
     return digest.hexdigest()
@@ -80,7 +82,7 @@ class JoinedSearch:
             detail = "this worker's read of the source differs from the trainer's; not joining"
             log.warning("tune_worker_data_differs", search=self._search_id, detail=detail)
             return 0
-        split = await asyncio.to_thread(tuner.split, base, 1)
+        split = await asyncio.to_thread(tuner.split, base, 1, TuneValidation(terms.validation))
         setting = TrialSetting(tuner, split, self._prepared_for, self._after_epoch, self._out_of_time)
         ran = 0
         while await self._open(study):

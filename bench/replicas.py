@@ -102,9 +102,10 @@ def main() -> int:
         done = True
     except KeyboardInterrupt:
         say("bench-replicas: interrupted; cleaning up")
+        done = True  # asked to stop: nothing to look into
         return 130
     finally:
-        stack.close(keep_logs=not done)
+        stack.close(keep_logs=not done)  # a failure keeps the processes' logs
     print(render(results))
     return 0
 

@@ -15,7 +15,7 @@ import httpx
 
 from bench.common import say
 from bench.replicas_analysis import Switch, first_leader_after, mixing_violations, switch_seconds
-from bench.replicas_probes import USERS, LeaderSampler, Load, metric, until
+from bench.replicas_probes import ASK_SECONDS, USERS, LeaderSampler, Load, metric, until
 from bench.replicas_stack import LEASE_SECONDS, Replica, kill
 
 SMALL: dict[str, str | int] = {"epochs": 5, "no_components": 16}
@@ -141,7 +141,7 @@ async def train_wait(replicas: list[Replica], sampler: LeaderSampler) -> TrainWa
 class Takeover:
     killed: str
     seconds: float | None  # from the SIGKILL until another replica holds the lease
-    window: tuple[float, float]  # (kill, kill + lease + 2 s): leaderless samples allowed inside
+    window: tuple[float, float]  # around the takeover: leaderless samples allowed inside
     scheduled_before_takeover: bool
     job_status: str
     scheduled_jobs: int  # jobs of the "scheduled" trigger that succeeded, over the survivors' metrics
@@ -182,7 +182,8 @@ async def kill_the_trainer(replicas: list[Replica], sampler: LeaderSampler) -> T
     return Takeover(
         killed=trainer.name,
         seconds=None if taken is None else taken - killed_at,
-        window=(killed_at, killed_at + LEASE_SECONDS + 2),
+        # a round begun just before the kill (its asks in flight) already finds the trainer dead
+        window=(killed_at - ASK_SECONDS, killed_at + LEASE_SECONDS + 2),
         scheduled_before_takeover=taken_wall is not None and at < taken_wall,
         job_status=job["status"],
         scheduled_jobs=int(sum(runs)),

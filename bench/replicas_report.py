@@ -118,13 +118,20 @@ def _details(r: Results) -> list[str]:
 
 
 def _tuning(alone: TuningRun, joined: TuningRun) -> list[str]:
-    rows = ["| tuning | status | job s | search s | trials by process |", "|---|---|---|---|---|"]
+    rows = [
+        "| tuning | status | job s | search s | trials by process | component-epochs | per search s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for run in (alone, joined):
         by = ", ".join(str(n) for n in sorted(run.trials_by_process.values(), reverse=True))
         name = "trainer alone" if run.workers == 0 else f"trainer + {run.workers} tune-workers"
-        rows.append(f"| {name} | {run.status} | {run.job_seconds:.1f} | {run.search_seconds:.1f} | {by} |")
+        rows.append(
+            f"| {name} | {run.status} | {run.job_seconds:.1f} | {run.search_seconds:.1f} | {by} | "
+            f"{run.work:,.0f} | {run.work_rate:,.0f} |"
+        )
     rows.append(
-        f"\nSpeed-up with the workers (alone / with): job {alone.job_seconds / joined.job_seconds:.2f}x, "
-        f"search {alone.search_seconds / joined.search_seconds:.2f}x."
+        f"\nWith the workers (alone / with): job time {alone.job_seconds / joined.job_seconds:.2f}x, "
+        f"search time {alone.search_seconds / joined.search_seconds:.2f}x, "
+        f"search throughput (component-epochs per second) {joined.work_rate / alone.work_rate:.2f}x."
     )
     return rows

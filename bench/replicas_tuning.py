@@ -5,6 +5,7 @@ own start to end, and the search alone (the study's first trial start to last tr
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,12 @@ class TuningRun:
     job_seconds: float  # started_at to finished_at, as the registry has them
     search_seconds: float  # the study's first trial start to its last trial's end
     trials_by_process: dict[str, int]
+    work: float  # component-epochs the trials computed (trials differ: points, early stops, pruning)
+
+    @property
+    def work_rate(self) -> float:
+        """Component-epochs per second of the search: its throughput, whatever trials were drawn."""
+        return self.work / self.search_seconds if self.search_seconds else float("nan")
 
 
 async def tune_once(replica: Replica, n_trials: int, workers: int) -> TuningRun:
@@ -45,8 +52,8 @@ async def tune_once(replica: Replica, n_trials: int, workers: int) -> TuningRun:
 
         await until(ended, 1800, 0.5)
     span = _seconds(job.get("started_at"), job.get("finished_at"))
-    search, by_process = _study(job_id)
-    return TuningRun(workers, job["status"], span, search, by_process)
+    found = _study(job_id)
+    return TuningRun(workers, job["status"], span, found.search_seconds, found.trials_by_process, found.work)
 
 
 async def tuning(stack: Stack, replica: Replica, n_trials: int) -> tuple[TuningRun, TuningRun]:
@@ -68,10 +75,17 @@ def _seconds(start: str | None, end: str | None) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
-def _study(job_id: str) -> tuple[float, dict[str, int]]:
+@dataclass(frozen=True, slots=True)
+class StudyFigures:
+    search_seconds: float
+    trials_by_process: dict[str, int]
+    work: float  # the trials' epochs run times their components: what the search computed
+
+
+def _study(job_id: str) -> StudyFigures:
     import optuna
 
-    from adapters.lightfm_engine.tuning.study import PREFIX
+    from adapters.lightfm_engine.tuning.study import PREFIX, RECORD
     from adapters.lightfm_engine.tuning.trial import PROCESS
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -80,11 +94,15 @@ def _study(job_id: str) -> tuple[float, dict[str, int]]:
     trials = optuna.load_study(study_name=PREFIX + job_id, storage=storage).get_trials(deepcopy=False)
     ran = [t for t in trials if t.datetime_start and t.datetime_complete]
     by_process: dict[str, int] = {}
+    work = 0.0
     for trial in ran:
         name = str(trial.user_attrs.get(PROCESS, "?"))
         by_process[name] = by_process.get(name, 0) + 1
+        if RECORD in trial.user_attrs:
+            record = json.loads(trial.user_attrs[RECORD])
+            work += int(record["epochs_run"]) * int(record["params"]["no_components"])
     if not ran:
-        return float("nan"), by_process
+        return StudyFigures(float("nan"), by_process, work)
     first = min(t.datetime_start for t in ran if t.datetime_start)
     last = max(t.datetime_complete for t in ran if t.datetime_complete)
-    return (last - first).total_seconds(), by_process
+    return StudyFigures((last - first).total_seconds(), by_process, work)

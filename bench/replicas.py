@@ -69,7 +69,8 @@ async def measure(stack: Stack, versions: tuple[str, str], args: argparse.Namesp
         sampling.cancel()
         await asyncio.gather(sampling, return_exceptions=True)
     leaders = analyse_leaders(sampler.samples, [take.window])
-    return Results(_conditions(), leaders, take, act, hot, train, tuned)
+    unanswered = {r.name: count for r, count in zip(replicas, sampler.unanswered, strict=True)}
+    return Results(_conditions(), leaders, take, act, hot, train, tuned, unanswered)
 
 
 def _conditions() -> list[str]:

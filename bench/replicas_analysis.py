@@ -22,7 +22,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 # --- exactly one trainer -------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class LeaderSample:
-    """One round of `rec_trainer_leader` from every replica: 1, 0, or None (no answer: dead)."""
+    """One round of `rec_trainer_leader` from every replica: 1, 0 (a dead replica too), or None (it
+    did not answer in time: unknown)."""
 
     at: float  # monotonic seconds
     flags: tuple[int | None, ...]
@@ -30,6 +31,10 @@ class LeaderSample:
     @property
     def leaders(self) -> int:
         return sum(1 for flag in self.flags if flag == 1)
+
+    @property
+    def complete(self) -> bool:
+        return None not in self.flags
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +53,7 @@ class Gap:
 class LeaderReport:
     samples: int
     seconds: float
+    incomplete: int  # samples without a leader where a replica did not answer: unknown, skipped
     two_or_more: int  # samples with two leaders or more: never allowed
     gaps: tuple[Gap, ...]  # every run of leaderless samples
     allowed: tuple[Gap, ...]  # those that begin inside a takeover window
@@ -67,12 +73,15 @@ def analyse_leaders(
 ) -> LeaderReport:
     """Count the samples with 2+ leaders and the runs with none; a run with none is allowed when it
     starts inside one of `takeovers` (start, end): after a kill, until a successor may hold the lease.
-    A run still open at the last sample ends there."""
+    A sample with no leader where some replica did not answer says nothing (the silent one may lead)
+    and is skipped. A run still open at the last sample ends there."""
     gaps: list[Gap] = []
     opened: float | None = None
     previous_holder: int | None = None
     changes = 0
     for sample in samples:
+        if sample.leaders == 0 and not sample.complete:
+            continue
         if sample.leaders == 0:
             opened = sample.at if opened is None else opened
             continue
@@ -89,6 +98,7 @@ def analyse_leaders(
     return LeaderReport(
         samples=len(samples),
         seconds=samples[-1].at - samples[0].at if samples else 0.0,
+        incomplete=sum(1 for s in samples if s.leaders == 0 and not s.complete),
         two_or_more=sum(1 for s in samples if s.leaders >= 2),
         gaps=tuple(gaps),
         allowed=allowed,

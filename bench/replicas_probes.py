@@ -34,11 +34,13 @@ async def metric(client: httpx.AsyncClient, replica: Replica, name: str, **label
 
 
 class LeaderSampler:
-    """Every 100 ms, every replica's `rec_trainer_leader` at once (None: no answer, e.g. killed)."""
+    """Every 100 ms, every replica's `rec_trainer_leader` at once: 0 for a replica that is dead (or
+    refuses connections), None for one that did not answer within ASK_SECONDS."""
 
     def __init__(self, replicas: Sequence[Replica]) -> None:
         self.replicas = list(replicas)
         self.samples: list[LeaderSample] = []
+        self.unanswered = [0 for _ in self.replicas]  # asks past ASK_SECONDS, per replica
         self._client = httpx.AsyncClient(timeout=ASK_SECONDS)
 
     async def run(self) -> None:
@@ -47,6 +49,8 @@ class LeaderSampler:
                 began = time.monotonic()
                 flags = await asyncio.gather(*(self._flag(r) for r in self.replicas))
                 self.samples.append(LeaderSample(began, tuple(flags)))
+                for number, flag in enumerate(flags):
+                    self.unanswered[number] += flag is None
                 await asyncio.sleep(max(0.0, SAMPLE_SECONDS - (time.monotonic() - began)))
         finally:
             await self._client.aclose()
@@ -60,9 +64,11 @@ class LeaderSampler:
 
     async def _flag(self, replica: Replica) -> int | None:
         if not replica.alive:
-            return None
+            return 0
         try:
             text = (await self._client.get(f"{replica.url}/metrics")).text
+        except httpx.ConnectError:
+            return 0  # nothing listens: dead, or not serving yet
         except httpx.HTTPError:
             return None
         return int(metric_value(text, "rec_trainer_leader"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bench.replicas_analysis import LeaderReport, percentile
 from bench.replicas_phases import Activations, HotEvents, Takeover, TrainWait
+from bench.replicas_probes import ASK_SECONDS
 from bench.replicas_stack import LEASE_SECONDS
 from bench.replicas_tuning import TuningRun
 
@@ -19,6 +20,7 @@ class Results:
     hot: HotEvents
     train: TrainWait
     tuning: tuple[TuningRun, TuningRun] | None
+    unanswered: dict[str, int]  # asks of the sampler a replica did not answer in time
 
 
 def _ms(values: list[float]) -> str:
@@ -50,7 +52,8 @@ def _checks(r: Results) -> list[str]:
         (
             "exactly one trainer (every 100 ms)",
             f"{lead.samples} samples over {lead.seconds:.0f} s; {lead.two_or_more} with 2+ leaders; "
-            f"{len(lead.unexplained)} leaderless runs outside the takeover",
+            f"{len(lead.unexplained)} leaderless runs outside the takeover; {lead.incomplete} "
+            "leaderless with a replica not answering (unknown, skipped)",
             "0 and 0",
             lead.exactly_one,
         ),
@@ -103,7 +106,9 @@ def _details(r: Results) -> list[str]:
         "### Details",
         f"- Trainer samples: {lead.samples} rounds of the three `/metrics` ({rate:.1f} per second), "
         f"{lead.leader_changes} change(s) of holder; leaderless runs: {gaps} (inside the takeover "
-        f"window after the kill: {allowed}).",
+        f"window after the kill: {allowed}). Asks not answered within {ASK_SECONDS} s: "
+        + ", ".join(f"{name} {count}" for name, count in r.unanswered.items())
+        + ".",
         f"- Load during the activations: {act.requests:,} recommendations in {act.load_seconds:.0f} s "
         f"({act.requests / max(act.load_seconds, 1e-9):,.0f}/s over the three replicas, 2 clients each).",
         f"- Hot events: the other scores of both B's and C's lists moved too (the fold-in) in "

@@ -31,12 +31,12 @@ def samples(*rows: tuple[float, tuple[int | None, ...]]) -> list[LeaderSample]:
 def test_one_leader_throughout_and_a_takeover_inside_its_window() -> None:
     run = samples(
         (0.0, (1, 0, 0)), (0.1, (1, 0, 0)),
-        (0.2, (None, 0, 0)), (0.3, (None, 0, 0)),  # killed at 0.15: nobody until 0.4
-        (0.4, (None, 1, 0)), (0.5, (None, 1, 0)),
+        (0.2, (None, 0, 0)), (0.3, (0, 0, 0)),  # killed at 0.15 (no answer, then dead): nobody
+        (0.4, (0, 1, 0)), (0.5, (0, 1, 0)),
     )  # fmt: skip
     report = analyse_leaders(run, takeovers=[(0.15, 0.15 + 7)])
     assert report.samples == 6 and report.two_or_more == 0 and report.leader_changes == 1
-    assert [(g.start, g.end) for g in report.gaps] == [(0.2, 0.4)]
+    assert [(g.start, g.end) for g in report.gaps] == [(0.3, 0.4)] and report.incomplete == 1
     assert report.allowed == report.gaps and report.exactly_one
     assert first_leader_after(run, 0.15) == 0.4 and first_leader_after(run, 0.5) is None
 
@@ -47,6 +47,9 @@ def test_two_leaders_or_a_gap_outside_a_takeover_fail_the_check() -> None:
 
     gap = analyse_leaders(samples((0.0, (1, 0, 0)), (0.1, (0, 0, 0)), (0.2, (1, 0, 0))), [(5.0, 9.0)])
     assert len(gap.unexplained) == 1 and not gap.exactly_one
+    silent = analyse_leaders(samples((0.0, (1, 0, 0)), (0.1, (None, 0, 0)), (0.2, (0, 0, 0))))
+    assert silent.incomplete == 1 and [(g.start, g.end) for g in silent.gaps] == [(0.2, 0.2)]
+    assert not silent.exactly_one  # the silent sample is skipped, the complete one still counts
     still_open = analyse_leaders(samples((0.0, (1, 0)), (0.1, (0, 0)), (0.3, (0, 0))))
     assert [(g.start, g.end) for g in still_open.gaps] == [(0.1, 0.3)]
 

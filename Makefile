@@ -65,7 +65,7 @@ protos: install  ## regenerate the committed gRPC modules from protos/*.proto (r
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m grpc_tools.protoc -I. --python_out=. \
 		--grpc_python_out=. --mypy_out=. --mypy_grpc_out=. protos/*.proto
 
-.PHONY: bench-quality bench-serve bench-serve-steps bench-train bench-train-10m bench-training-latency bench-seen-index bench-soak
+.PHONY: bench-quality bench-serve bench-serve-steps bench-train bench-train-10m bench-training-latency bench-seen-index bench-soak bench-replicas
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
@@ -95,6 +95,9 @@ SOAK_SECONDS ?= 1800
 SOAK_WINDOW ?= 300
 bench-soak: install  ## mixed valid + hostile REST/gRPC load on MariaDB + Redis, a training every 5 min: 5xx, RSS, p99 per window
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS) --window $(SOAK_WINDOW) --train-every $(SOAK_WINDOW)
+
+bench-replicas: install  ## three replicas on MariaDB, Redis and S3 (moto): one trainer, SIGKILL takeover, activations under load, hot events, tune-workers
+	$(BIN)/python -m bench.replicas
 
 bench-training-latency: install  ## p50/p99 of recommendations with and without a training in the process
 	$(BIN)/python -m bench.latency_during_training

@@ -1,15 +1,16 @@
 """Cancel a job: a scheduled one at once, a running one after its current epoch; a finished one: 409.
 
-A job running on another replica (the trainer) is asked to stop through the registry, and the
-answer waits for it to end there. Only a process alone with its registry (no lease) ends a job it
-does not run itself: under the lease that is for the next trainer (`RecoverJobs`)."""
+A job running on another replica (the trainer) is asked to stop through the registry (announced, so
+the trainer looks at once rather than at its next poll), and the answer waits for it to end there.
+Only a process alone with its registry (no lease) ends a job it does not run itself: under the lease
+that is for the next trainer (`RecoverJobs`)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from application.job_runner import JobRunner
-from application.ports import Clock, JobScheduler, JobStore
+from application.ports import NO_BROADCAST, Clock, JobScheduler, JobStore, ReplicaBroadcast
 from application.trainer_election import TrainerElection
 from domain.errors import ConflictError, NotFoundError
 from domain.training_job import JobStatus, TrainingJob
@@ -27,6 +28,7 @@ class CancelJob:
         scheduler: JobScheduler,
         wait_seconds: float = CANCEL_WAIT_SECONDS,
         election: TrainerElection | None = None,
+        broadcast: ReplicaBroadcast = NO_BROADCAST,
     ) -> None:
         self._jobs = jobs
         self._clock = clock
@@ -34,6 +36,7 @@ class CancelJob:
         self._scheduler = scheduler
         self._wait = wait_seconds
         self._election = election
+        self._broadcast = broadcast
 
     async def execute(self, job_id: str) -> TrainingJob:
         job = await self._jobs.get_job(job_id)
@@ -55,6 +58,7 @@ class CancelJob:
             await self._jobs.replace_job(cancelled, JobStatus.RUNNING)
             return cancelled
         await self._jobs.request_cancel(job_id)
+        await self._broadcast.jobs_changed()
         return await self._until_ended(job)
 
     async def _until_ended(self, job: TrainingJob) -> TrainingJob:

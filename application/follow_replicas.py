@@ -4,7 +4,9 @@ An activation or a blacklist change is only a cue: this process reads the regist
 so a message says nothing the registry does not hold and a lost one costs at most the poll interval.
 Cues that arrive while the previous one is being acted on are folded into one more read. A hot event
 is applied as the receiving replica applied it: seen at once, then folded in, events in order of
-arrival (one at a time, so two events of a new user never start from the same point).
+arrival (one at a time, so two events of a new user never start from the same point). A job
+stored or a cancel asked elsewhere wakes this process's job dispatcher, which acts only while this
+process is the trainer (its poll is the fallback).
 """
 
 from __future__ import annotations
@@ -53,11 +55,16 @@ class _Rerun:
 
 class FollowReplicas(BroadcastReceiver):
     def __init__(
-        self, follow_model: FollowActiveModel, blacklist: BlacklistAdmin, effects: HotEventEffects
+        self,
+        follow_model: FollowActiveModel,
+        blacklist: BlacklistAdmin,
+        effects: HotEventEffects,
+        wake_jobs: Callable[[], None] | None = None,
     ) -> None:
         self._model = _Rerun("active_model", follow_model.execute)
         self._blacklist = _Rerun("blacklist", blacklist.load)
         self._effects = effects
+        self._wake_jobs = wake_jobs
         self._events: asyncio.Queue[Interaction] | None = None
         self._folding: asyncio.Task[None] | None = None
 
@@ -76,6 +83,10 @@ class FollowReplicas(BroadcastReceiver):
             self._events.put_nowait(event)
         except asyncio.QueueFull:  # seen all the same; the next training has the event
             log.warning("broadcast_fold_in_dropped", extra={"queued": MAX_QUEUED_EVENTS})
+
+    def jobs_changed(self) -> None:
+        if self._wake_jobs is not None:
+            self._wake_jobs()
 
     def resubscribed(self) -> None:
         self._model.request()

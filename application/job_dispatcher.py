@@ -7,8 +7,10 @@ time has come queue behind a running one; a cancel asked on another replica stop
 The registry is the queue, so a schedule stored on any replica runs on whichever replica holds the
 lease at its time, once (the start is a compare-and-set).
 
-`wake()` is the hook for a broadcast (Redis) announcing a submitted job or a cancel: the poll stays
-as the fallback. As the `JobScheduler` port, `schedule` only wakes the loop (the time is in the row).
+`wake()` is called when another replica announces a submitted job or a cancel (the Redis broadcast,
+`FollowReplicas.jobs_changed`), so pickup takes about a round trip; the poll (the registry's, every
+REC_REGISTRY_POLL_SECONDS in the service) stays as the fallback. As the `JobScheduler` port,
+`schedule` only wakes the loop (the time is in the row).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Immediate trainings accepted by a replica that is not the trainer (contract section 10).
 
 The job is written to the registry (`JobStore.submit_job`: 409 while a training runs or waits
-anywhere, 503 without a live trainer, in one transaction), the trainer's dispatcher picks it up
-(`job_dispatcher.py`, within its polling interval), and this replica follows the job's row: until
+anywhere, 503 without a live trainer, in one transaction) and announced (`ReplicaBroadcast`), the
+trainer's dispatcher picks it up (`job_dispatcher.py`: at once on the announcement, else within its
+polling interval), and this replica follows the job's row: until
 it has started (`wait=false`) or ended (`wait=true`). A job nobody picked up within the lease time
 and a few seconds is withdrawn (cancelled) and answered 503. The job outlives this replica: a
 client that stops waiting leaves it running on the trainer.
@@ -12,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
-from application.ports import Clock, JobStore
+from application.ports import NO_BROADCAST, Clock, JobStore, ReplicaBroadcast
 from application.trainer_election import TrainerElection
 from domain.errors import NoTrainerError, RegistryUnavailableError, TrainingAlreadyRunningError
 from domain.training_job import JobStatus, TrainingJob
@@ -48,14 +48,13 @@ class TrainingDesk:
         clock: Clock,
         election: TrainerElection,
         lease_seconds: float,
-        announce: Callable[[str], None] | None = None,
+        broadcast: ReplicaBroadcast = NO_BROADCAST,
     ) -> None:
         self._jobs = jobs
         self._clock = clock
         self._election = election
         self._pickup_seconds = lease_seconds + PICKUP_MARGIN_SECONDS
-        self._announce = announce
-        """A hook: tell the trainer at once (a broadcast) rather than let its poll find the job."""
+        self._broadcast = broadcast  # tells the trainer at once, rather than let its poll find the job
 
     def runs_here(self) -> bool:
         """This process is the trainer: it runs its own trainings directly."""
@@ -64,8 +63,7 @@ class TrainingDesk:
     async def submit(self, job: TrainingJob, wait: bool) -> TrainingJob:
         await self._jobs.submit_job(job, self._clock.now())
         log.info("training_submitted", extra={"job_id": job.job_id, "trigger": str(job.trigger)})
-        if self._announce is not None:
-            self._announce(job.job_id)
+        await self._broadcast.jobs_changed()
         started = await self._until_picked_up(job)
         if not wait or started.status.finished:
             return started

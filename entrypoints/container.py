@@ -156,7 +156,12 @@ class Container(containers.DeclarativeContainer):
         fence=trainer_election.provided.job_fence,
     )
     training_desk = providers.Singleton(
-        TrainingDesk, registry, clock, trainer_election, settings.provided.trainer_lease_seconds
+        TrainingDesk,
+        registry,
+        clock,
+        trainer_election,
+        settings.provided.trainer_lease_seconds,
+        broadcast=broadcast,
     )
     train_model = providers.Singleton(TrainModel, job_runner, training_pipeline, training_desk)
     # Trials shared with `rec-service tune-worker` processes through Optuna's storage in the registry.
@@ -174,16 +179,24 @@ class Container(containers.DeclarativeContainer):
     run_daily_training = providers.Singleton(
         RunDailyTraining, registry, clock, ids, run_scheduled_job, fence=trainer_election.provided.job_fence
     )
-    # The trainer's dispatcher runs what the job table holds; the use cases that schedule wake it.
+    # The trainer's dispatcher runs what the job table holds; the use cases that schedule wake it, and
+    # so does another replica's announcement (follow_replicas); it polls as the registry is polled.
     scheduler = providers.Singleton(
-        JobDispatcher, registry, clock, job_runner, training_pipeline, tune_model, trainer_election
+        JobDispatcher,
+        registry,
+        clock,
+        job_runner,
+        training_pipeline,
+        tune_model,
+        trainer_election,
+        poll_seconds=settings.provided.registry_poll_seconds,
     )
     daily_cron = providers.Singleton(
         DailyCron, run_daily_training.provided.execute, settings.provided.train_cron, settings.provided.zone
     )
     schedule_training = providers.Singleton(ScheduleTraining, registry, clock, ids, scheduler)
     cancel_job = providers.Singleton(
-        CancelJob, registry, clock, job_runner, scheduler, election=trainer_election
+        CancelJob, registry, clock, job_runner, scheduler, election=trainer_election, broadcast=broadcast
     )
     recover_jobs = providers.Singleton(RecoverJobs, registry, clock)
     follow_active_model = providers.Singleton(FollowActiveModel, registry, state, activate_model)
@@ -214,7 +227,9 @@ class Container(containers.DeclarativeContainer):
         tracker=list_tracker,
     )
     blacklist_admin = providers.Singleton(BlacklistAdmin, admin_blacklist_store, state, broadcast)
-    follow_replicas = providers.Singleton(FollowReplicas, follow_active_model, blacklist_admin, hot_effects)
+    follow_replicas = providers.Singleton(
+        FollowReplicas, follow_active_model, blacklist_admin, hot_effects, scheduler.provided.wake
+    )
     add_new_titles = providers.Singleton(AddNewTitles, state, features)
     experiments = providers.Singleton(Experiments, experiment_store, activate_model, state, ids, clock)
     experiment_queries = providers.Singleton(ExperimentQueries, experiment_store, list_tracker)

@@ -7,6 +7,7 @@ announcements of `ReplicaBroadcast`, which name their origin so that the sender 
 - `*`: every list invalidated; `u:<user>`: one user's lists invalidated;
 - `a:<origin>:<model_id>`: a version was activated;
 - `b:<origin>`: the admin blacklist changed;
+- `j:<origin>`: a job was submitted or a cancel asked (the trainer looks at the job table now);
 - `h:<origin>:<user>:<title>:<created_us>:<raw_score or empty>:<int_type>`: a hot event.
 """
 
@@ -22,7 +23,8 @@ USER = b"u:"
 ACTIVATED = b"a:"
 BLACKLIST = b"b:"
 HOT_EVENT = b"h:"
-ANNOUNCEMENTS = (ACTIVATED, BLACKLIST, HOT_EVENT)
+JOBS = b"j:"
+ANNOUNCEMENTS = (ACTIVATED, BLACKLIST, HOT_EVENT, JOBS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -36,6 +38,10 @@ def activated_message(origin: str, model_id: str) -> bytes:
 
 def blacklist_message(origin: str) -> bytes:
     return BLACKLIST + origin.encode()
+
+
+def jobs_message(origin: str) -> bytes:
+    return JOBS + origin.encode()
 
 
 def hot_event_message(origin: str, event: Interaction) -> bytes:
@@ -64,7 +70,7 @@ def decode_announcement(payload: bytes) -> Announcement | None:
         if kind == ACTIVATED:
             origin, model_id = text.split(":", 1)
             return Announcement(kind, origin, model_id=model_id) if model_id else None
-        if kind == BLACKLIST:
+        if kind in (BLACKLIST, JOBS):
             return Announcement(kind, text)
         if kind == HOT_EVENT:
             origin, user, title, micros, score, int_type = text.split(":", 5)

@@ -19,10 +19,12 @@ from adapters.cache.broadcast_messages import (
     ACTIVATED,
     BLACKLIST,
     HOT_EVENT,
+    JOBS,
     activated_message,
     blacklist_message,
     decode_announcement,
     hot_event_message,
+    jobs_message,
 )
 from adapters.cache.redis_channel import RedisChannel
 from adapters.cache.redis_connect import connect, pipelined_twin
@@ -34,7 +36,12 @@ from domain.interaction import Interaction
 log = structlog.get_logger(__name__)
 
 BYPASS_SECONDS = 1.0
-_KINDS: dict[bytes, BroadcastKind] = {ACTIVATED: "activation", BLACKLIST: "blacklist", HOT_EVENT: "hot_event"}
+_KINDS: dict[bytes, BroadcastKind] = {
+    ACTIVATED: "activation",
+    BLACKLIST: "blacklist",
+    HOT_EVENT: "hot_event",
+    JOBS: "job",
+}
 
 
 class RedisBroadcast(ReplicaBroadcast):
@@ -59,6 +66,9 @@ class RedisBroadcast(ReplicaBroadcast):
 
     async def hot_event(self, event: Interaction) -> None:
         await self._publish("hot_event", hot_event_message(self.origin, event))
+
+    async def jobs_changed(self) -> None:
+        await self._publish("job", jobs_message(self.origin))
 
     def listen(self, receiver: BroadcastReceiver) -> None:
         self._receiver = receiver
@@ -87,6 +97,8 @@ class RedisBroadcast(ReplicaBroadcast):
             receiver.model_activated(found.model_id)
         elif found.kind == BLACKLIST:
             receiver.blacklist_changed()
+        elif found.kind == JOBS:
+            receiver.jobs_changed()
         elif found.event is not None:
             receiver.hot_event(found.event)
 

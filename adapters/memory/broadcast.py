@@ -23,6 +23,9 @@ class RecordingBroadcast(ReplicaBroadcast):
     async def hot_event(self, event: Interaction) -> None:
         self.announced.append(("hot_event", event))
 
+    async def jobs_changed(self) -> None:
+        self.announced.append(("jobs", None))
+
     def listen(self, receiver: BroadcastReceiver) -> None:
         self.receiver = receiver
 
@@ -62,6 +65,9 @@ class BusBroadcast(ReplicaBroadcast):
     async def hot_event(self, event: Interaction) -> None:
         self.bus.deliver(self, "hot_event", event)
 
+    async def jobs_changed(self) -> None:
+        self.bus.deliver(self, "jobs", None)
+
     def listen(self, receiver: BroadcastReceiver) -> None:
         self.receiver = receiver
         receiver.resubscribed()  # subscribed at once: catch up on what was missed
@@ -72,6 +78,8 @@ class BusBroadcast(ReplicaBroadcast):
             self.receiver.model_activated(str(value))
         elif kind == "blacklist":
             self.receiver.blacklist_changed()
+        elif kind == "jobs":
+            self.receiver.jobs_changed()
         elif isinstance(value, Interaction):
             self.receiver.hot_event(value)
 

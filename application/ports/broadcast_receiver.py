@@ -16,6 +16,10 @@ class BroadcastReceiver(Protocol):
 
     def hot_event(self, event: Interaction) -> None: ...
 
+    def jobs_changed(self) -> None:
+        """Another replica stored a job or asked for a cancel (only the trainer acts on it)."""
+        ...
+
     def resubscribed(self) -> None:
         """The subscription was (re)confirmed: messages may have been missed before it, catch up."""
         ...

@@ -19,6 +19,10 @@ class ReplicaBroadcast(Protocol):
         """A hot event this process accepted (and applied): the others apply it too."""
         ...
 
+    async def jobs_changed(self) -> None:
+        """A job was submitted or a cancel asked here: the trainer looks at the job table now."""
+        ...
+
     def listen(self, receiver: BroadcastReceiver) -> None:
         """Deliver the other replicas' messages (never this process's own) to `receiver` from now on."""
         ...
@@ -36,6 +40,9 @@ class NoBroadcast(ReplicaBroadcast):
         return
 
     async def hot_event(self, event: Interaction) -> None:
+        return
+
+    async def jobs_changed(self) -> None:
         return
 
     def listen(self, receiver: BroadcastReceiver) -> None:

@@ -6,7 +6,7 @@ from typing import Literal, Protocol
 
 CacheLayer = Literal["near", "redis", "memory"]
 CacheResult = Literal["hit", "miss", "error"]
-BroadcastKind = Literal["activation", "blacklist", "hot_event", "invalidation"]
+BroadcastKind = Literal["activation", "blacklist", "hot_event", "job", "invalidation"]
 BroadcastDirection = Literal["sent", "received", "failed"]
 
 

@@ -22,6 +22,7 @@ class Heard(BroadcastReceiver):
     activated: list[str] = field(default_factory=list)
     blacklists: int = 0
     events: list[Interaction] = field(default_factory=list)
+    jobs: int = 0
     resubscriptions: int = 0
 
     def model_activated(self, model_id: str) -> None:
@@ -32,6 +33,9 @@ class Heard(BroadcastReceiver):
 
     def hot_event(self, event: Interaction) -> None:
         self.events.append(event)
+
+    def jobs_changed(self) -> None:
+        self.jobs += 1
 
     def resubscribed(self) -> None:
         self.resubscriptions += 1
@@ -90,6 +94,17 @@ async def test_announcements_reach_every_other_replica_and_not_the_sender(join: 
     assert (
         heard_by_sender.activated == [] and heard_by_sender.blacklists == 0 and heard_by_sender.events == []
     )
+
+
+async def test_a_job_cue_reaches_every_other_replica_once_and_not_the_sender(join: Join) -> None:
+    sender, heard_by_sender = await join()
+    _, trainer = await join()
+    _, other = await join()
+    await sender.jobs_changed()
+    await sender.model_activated("m-4")  # after the cue: once it is heard, the cue was too
+    await until(lambda: trainer.activated == ["m-4"] and other.activated == ["m-4"])
+    assert trainer.jobs == 1 and other.jobs == 1
+    assert heard_by_sender.jobs == 0 and trainer.blacklists == 0 and trainer.events == []
 
 
 async def test_hot_events_arrive_in_the_order_announced(join: Join) -> None:

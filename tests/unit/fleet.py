@@ -4,13 +4,14 @@ clock the tests move by hand."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dependency_injector import providers
 
 from adapters.cache.in_process_cache import InProcessRecommendationCache
+from adapters.memory.broadcast import InMemoryBroadcastBus
 from adapters.memory.engine import FakeEngine
 from adapters.memory.events import InMemoryAdminBlacklist, InMemoryEventMerger, InMemoryHotEventStore
 from adapters.memory.lease import InMemoryTrainerLease
@@ -85,8 +86,11 @@ class Fleet:
     artifacts: InMemoryArtifactStore
     clock: ManualClock
     ids: SharedIds
+    bus: InMemoryBroadcastBus = field(default_factory=InMemoryBroadcastBus)
 
-    def replica(self, name: str, candidate: bool = True) -> Replica:
+    def replica(self, name: str, candidate: bool = True, broadcast: bool = False) -> Replica:
+        """`broadcast`: the replica joins the fleet's bus and follows what the others announce
+        (call from a running event loop)."""
         source = demo_source()
         engine, tuner = FakeEngine(), FakeTuner()
         lease = InMemoryTrainerLease(self.registry)
@@ -117,9 +121,13 @@ class Fleet:
             "online_counts": InMemoryOnlineCounts(),
             "experiment_store": InMemoryExperimentStore(),
         }
+        if broadcast:
+            fakes["broadcast"] = self.bus.join()
         c = Container()
         for key, fake in fakes.items():
             getattr(c, key).override(providers.Object(fake))
+        if broadcast:
+            c.broadcast().listen(c.follow_replicas())
         return Replica(
             name,
             c,

@@ -1,22 +1,23 @@
 """`make bench-quality`: recommendation quality on MovieLens 100k, the service against baselines.
 
-MovieLens 100k is loaded by the project's loader into a temporary SQLite source; the protocol's
-held-out positives are deleted from a copy of it, which the service (its container, its TrainModel
-and TuneModel use cases, REC_DATA_DIR in a temporary folder) trains on. Every row of a protocol is
-scored on the same split by the same code (`quality_metrics.py`):
+MovieLens 100k is loaded by the project's loader into a temporary SQLite source; each protocol's
+held-out ratings are deleted from a copy of it (`quality_protocols.py`), which the service (its
+container, its TrainModel and TuneModel use cases, REC_DATA_DIR in a temporary folder) trains on.
+Every row of a protocol is scored on the same split by the same code (`quality_metrics.py`):
 
 - popularity: titles by number of training positives;
 - implicit ALS: 64 factors, 15 iterations, on the binary training positives (bench extra);
 - the service with the /admin/train defaults;
-- the service after /admin/tune (search on a validation split of its training data only).
+- the service after /admin/tune (search on a validation split of its training data only), once per
+  entry of TUNINGS.
 
 "protocol" columns exclude each user's training positives (the protocol's training titles, as the
-reference figures were measured); "as served" columns exclude every title the user rated
-in the training part, as the service excludes seen titles, and for the service come from the lists
-RecommendForUser returns. Protocols: `random` (a seeded 20 % of each user's positives) and `time`
-(each user's newest 20 %).
+reference figures were measured); "as served" columns exclude every title the user rated in the
+training part, as the service excludes seen titles, and for the service come from the lists
+RecommendForUser returns. Protocols: `random`, `time`, `public` (Microsoft Recommenders' MovieLens
+100k protocol) and `cold` (new users served from their features).
 
-Usage: .venv/bin/python -m bench.quality [--trials 60 --timeout 300 --protocols random,time]
+Usage: .venv/bin/python -m bench.quality [--trials 60 --timeout 300 --protocols random,time,public,cold]
 """
 
 from __future__ import annotations
@@ -28,39 +29,30 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.common import REPO
 from bench.quality_baselines import als, popularity
 from bench.quality_data import Split, load_ratings, make_split
-from bench.quality_metrics import list_metrics, ranking_metrics
+from bench.quality_report import Row, measure, tables
 from bench.quality_service import ServiceResult, ServiceUnderTest
+from domain.model_version import TrainParams
 from domain.tuning import TuneBudget
 from entrypoints.logging import configure_logging
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "ml-100k"
-HEADER = (
-    "| protocol | model | P@10 | R@10 | AUC | P@10 as served | R@10 as served | seconds |\n"
-    "|---|---|---|---|---|---|---|---|"
-)
+# One service row per entry, on the protocols in TUNED_ON: the row's name and TuneCommand's other fields.
+TUNINGS: dict[str, Mapping[str, Any]] = {
+    "service, tuned": {},
+}
+TUNED_ON = ("random", "time", "public")  # `cold` trains with the parameters tuned on `random`
 
 
 def _log(message: str) -> None:
     print(f"[bench-quality {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def _row(split: Split, name: str, scores, seconds: float, served=None) -> str:  # type: ignore[no-untyped-def]
-    strict = ranking_metrics(scores, split.train_positive, split.test)
-    seen = (
-        list_metrics(served, split.test)
-        if served is not None
-        else ranking_metrics(scores, split.train_seen, split.test)
-    )
-    return (
-        f"| {split.name} | {name} | {strict['precision_at_10']:.4f} | {strict['recall_at_10']:.4f} | "
-        f"{strict['auc']:.4f} | {seen['precision_at_10']:.4f} | {seen['recall_at_10']:.4f} | {seconds:.1f} |"
-    )
 
 
 def _describe(label: str, result: ServiceResult) -> str:
@@ -81,70 +73,93 @@ def _describe(label: str, result: ServiceResult) -> str:
     return line
 
 
-async def _service(split: Split, workdir: Path, args: argparse.Namespace) -> tuple[list[str], list[str]]:
-    service = ServiceUnderTest(split, workdir, args.threads)
-    await service.start()
-    rows, notes = [], []
-    try:
-        _log(f"{split.name}: training the service with the default parameters")
-        defaults = await service.train_defaults()
-        rows.append(_row(split, "service, defaults", defaults.scores, defaults.seconds, defaults.served))
-        notes.append(_describe(f"{split.name}, defaults", defaults))
-        if args.trials:
-            _log(f"{split.name}: tuning ({args.trials} trials at most, {args.timeout} s)")
-            tuned = await service.tune(TuneBudget(args.trials, args.timeout))
-            rows.append(_row(split, "service, tuned", tuned.scores, tuned.seconds, tuned.served))
-            notes.append(_describe(f"{split.name}, tuned", tuned))
-    finally:
-        await service.stop()
-    return rows, notes
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.rows: list[Row] = []
+        self.notes: list[str] = []
+        self.tuned: dict[str, TrainParams] = {}  # protocol -> parameters of its first tuning
+
+    def protocol(self, split: Split, workdir: Path) -> None:
+        started = time.perf_counter()
+        self.rows.append(measure(split, "popularity", popularity(split), time.perf_counter() - started))
+        if split.name == "cold":
+            self.notes.append(
+                "- cold: no ALS row (implicit's ALS has no representation for a user without data)"
+            )
+        else:
+            self._als(split)
+        asyncio.run(self._service(split, workdir / f"service_{split.name}"))
+
+    def _als(self, split: Split) -> None:
+        started = time.perf_counter()
+        scores = als(split, self.args.seed, self.args.threads)
+        if isinstance(scores, str):
+            self.notes.append(f"- ALS {scores}")
+        else:
+            self.rows.append(
+                measure(split, "implicit ALS (64 f, 15 it)", scores, time.perf_counter() - started)
+            )
+
+    async def _service(self, split: Split, workdir: Path) -> None:
+        service = ServiceUnderTest(split, workdir, self.args.threads)
+        await service.start()
+        try:
+            _log(f"{split.name}: training the service with the default parameters")
+            self._service_row(split, "service, defaults", await service.train())
+            if split.name == "cold" and "random" in self.tuned:
+                _log("cold: training with the parameters tuned on the random protocol")
+                self._service_row(
+                    split, "service, tuned on random", await service.train(self.tuned["random"])
+                )
+            if split.name not in TUNED_ON or not self.args.trials:
+                return
+            for name, options in TUNINGS.items():
+                _log(f"{split.name}: {name} ({self.args.trials} trials at most, {self.args.timeout} s)")
+                result = await service.tune(TuneBudget(self.args.trials, self.args.timeout), options)
+                self.tuned.setdefault(split.name, result.version.params)
+                self._service_row(split, name, result)
+        finally:
+            await service.stop()
+
+    def _service_row(self, split: Split, name: str, result: ServiceResult) -> None:
+        self.rows.append(measure(split, name, result.scores, result.seconds, result.served))
+        self.notes.append(_describe(f"{split.name}, {name}", result))
 
 
-def _protocol(split: Split, workdir: Path, args: argparse.Namespace) -> tuple[list[str], list[str]]:
-    started = time.perf_counter()
-    rows = [_row(split, "popularity", popularity(split), time.perf_counter() - started)]
-    started = time.perf_counter()
-    als_scores = als(split, args.seed, args.threads)
-    notes = []
-    if isinstance(als_scores, str):
-        notes.append(f"- ALS {als_scores}")
-    else:
-        rows.append(_row(split, "implicit ALS (64 f, 15 it)", als_scores, time.perf_counter() - started))
-    service_rows, service_notes = asyncio.run(_service(split, workdir / f"service_{split.name}", args))
-    return rows + service_rows, notes + service_notes
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with u.data, u.item, u.user")
+    parser.add_argument("--protocols", default="random,time,public,cold")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--trials", type=int, default=60, help="tuning trials per tuning (0: no tuning)")
+    parser.add_argument("--timeout", type=int, default=300, help="tuning time limit per tuning, seconds")
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with u.data, u.item, u.user")
-    parser.add_argument("--protocols", default="random,time")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--trials", type=int, default=60, help="tuning trials per protocol (0: no tuning)")
-    parser.add_argument("--timeout", type=int, default=300, help="tuning time limit per protocol, seconds")
-    args = parser.parse_args()
+    args = _arguments()
     configure_logging("console", logging.WARNING)
     began = time.perf_counter()
-    rows, notes = [], []
+    bench = Bench(args)
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
         work = Path(tmp)
         _log(f"loading {args.data} with the project's loader")
         ratings = load_ratings(args.data, work / "movielens.db")
         for protocol in args.protocols.split(","):
-            split = make_split(protocol, ratings, work / "movielens.db", work, protocol, args.seed)
-            _log(f"{protocol}: {split.test.nnz} held-out positives of {len(split.eval_users)} users")
-            found, said = _protocol(split, work, args)
-            rows += found
-            notes += said
+            split = make_split(protocol, ratings, work / "movielens.db", work, args.seed)
+            n_users = len(split.eval_users)
+            _log(f"{protocol}: {split.test.nnz} held-out positives of {n_users} users")
+            bench.protocol(split, work)
     total = time.perf_counter() - began
     print(
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.machine()}, "
-        f"Python {platform.python_version()}), {total / 60:.1f} min in all.\n"
+        f"Python {platform.python_version()}), {total / 60:.1f} min in all; "
+        f"--trials {args.trials} --timeout {args.timeout} --threads {args.threads} --seed {args.seed}.\n"
     )
-    print(HEADER)
-    print("\n".join(rows))
-    print()
-    print("\n".join(notes))
+    print(tables(bench.rows))
+    print("\n".join(bench.notes))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,6 @@
-"""MovieLens 100k for the quality benchmark: loaded by the project's loader, split by the protocol.
-
-The protocol: positives are ratings >= 4; every user with n >= 2 positives has round(0.2 n)
-of them (at least 1) held out, either at random with a fixed seed or the most recent ones. The
-held-out ratings are deleted from a copy of the loaded source, so the service trains only on the
-rest; low ratings always stay in training (they are seen, never positives).
+"""MovieLens 100k for the quality benchmark: loaded by the project's loader, split by a protocol
+(`quality_protocols.py`). The held-out ratings (and, for `cold`, the users' rows) are deleted from a
+copy of the loaded source, so the service trains only on the rest.
 """
 
 from __future__ import annotations
@@ -18,10 +15,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from bench.quality_protocols import POSITIVE_MIN, holdout
 from tools.movielens_loader import load_movielens
-
-POSITIVE_MIN = 4.0
-HOLDOUT_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -36,6 +31,8 @@ class Split:
     train_seen: sp.csr_matrix  # bool: every rated training title (what the service excludes)
     test: sp.csr_matrix  # bool: held-out positives
     source_path: Path  # the SQLite source holding `train` only
+    positive_min: float  # the lowest rating that is a positive under this protocol
+    new_users: np.ndarray  # rows of the users removed from the source (the `cold` protocol), sorted
 
     @property
     def eval_users(self) -> np.ndarray:
@@ -60,42 +57,28 @@ def catalogue(db_path: Path) -> tuple[np.ndarray, np.ndarray]:
     return users, titles
 
 
-def held_out_ids(ratings: pd.DataFrame, protocol: str, seed: int) -> np.ndarray:
-    """Interaction ids of the held-out positives under `protocol` ("random" or "time")."""
-    positives = ratings[ratings["raw_score"] >= POSITIVE_MIN]
-    if protocol == "random":
-        rng = np.random.default_rng(seed)
-        order = positives.assign(key=rng.random(len(positives))).sort_values(["user_id", "key"])
-    elif protocol == "time":  # newest first; ties broken by id for a stable split
-        order = positives.sort_values(["user_id", "created_at", "id"], ascending=[True, False, False])
-    else:
-        raise ValueError(f"unknown protocol {protocol!r}")
-    n = order.groupby("user_id")["id"].transform("size").to_numpy()
-    quota = np.where(n >= 2, np.maximum(1, np.round(HOLDOUT_FRACTION * n)), 0)
-    rank = order.groupby("user_id").cumcount().to_numpy()
-    return np.sort(order["id"].to_numpy()[rank < quota])
-
-
-def make_split(
-    name: str, ratings: pd.DataFrame, full_db: Path, workdir: Path, protocol: str, seed: int
-) -> Split:
-    held = held_out_ids(ratings, protocol, seed)
-    source = workdir / f"source_{name}.db"
+def make_split(protocol: str, ratings: pd.DataFrame, full_db: Path, workdir: Path, seed: int) -> Split:
+    held = holdout(ratings, protocol, seed)
+    users, titles = catalogue(full_db)  # before any deletion: removed users keep their rows here
+    source = workdir / f"source_{protocol}.db"
     shutil.copyfile(full_db, source)
     with sqlite3.connect(source) as conn:
-        conn.executemany("DELETE FROM interactions WHERE id = ?", [(int(i),) for i in held])
-    users, titles = catalogue(source)
-    is_held = ratings["id"].isin(held).to_numpy()
+        conn.executemany("DELETE FROM interactions WHERE id = ?", [(int(i),) for i in held.interaction_ids])
+        conn.executemany("DELETE FROM users WHERE id = ?", [(int(u),) for u in held.removed_users])
+    is_held = ratings["id"].isin(held.interaction_ids).to_numpy()
     train, test = ratings[~is_held], ratings[is_held]
+    positive_min = POSITIVE_MIN[protocol]
     return Split(
-        name=name,
+        name=protocol,
         user_ids=users,
         title_ids=titles,
         train=train.reset_index(drop=True),
-        train_positive=_pairs(train[train["raw_score"] >= POSITIVE_MIN], users, titles),
+        train_positive=_pairs(train[train["raw_score"] >= positive_min], users, titles),
         train_seen=_pairs(train, users, titles),
-        test=_pairs(test, users, titles),
+        test=_pairs(test[test["raw_score"] >= positive_min], users, titles),
         source_path=source,
+        positive_min=positive_min,
+        new_users=np.searchsorted(users, held.removed_users),
     )
 
 

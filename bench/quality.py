@@ -9,7 +9,7 @@ Every row of a protocol is scored on the same split by the same code (`quality_m
 - implicit ALS: 64 factors, 15 iterations, on the binary training positives (bench extra);
 - the service with the /admin/train defaults;
 - the service after /admin/tune (search on a validation split of its training data only), once per
-  entry of TUNINGS.
+  entry of TUNINGS on the protocols it names.
 
 "protocol" columns exclude each user's training positives (the protocol's training titles, as the
 reference figures were measured); "as served" columns exclude every title the user rated in the
@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,20 @@ from domain.tuning import TuneBudget
 from entrypoints.logging import configure_logging
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "ml-100k"
-# One service row per entry, on the protocols in TUNED_ON: the row's name and TuneCommand's other fields.
-TUNINGS: dict[str, Mapping[str, Any]] = {
-    "service, tuned": {},
-}
-TUNED_ON = ("random", "time", "public")  # `cold` trains with the parameters tuned on `random`
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """One "service, tuned" row per protocol in `protocols`: /admin/tune with TuneCommand's other
+    fields set from `options`."""
+
+    name: str
+    options: Mapping[str, Any]
+    protocols: tuple[str, ...]
+
+
+TUNINGS = (Tuning("service, tuned", {}, ("random", "time", "public")),)
+# `cold` trains with the parameters of the first tuning on `random` instead.
 
 
 def _log(message: str) -> None:
@@ -112,13 +122,15 @@ class Bench:
                 self._service_row(
                     split, "service, tuned on random", await service.train(self.tuned["random"])
                 )
-            if split.name not in TUNED_ON or not self.args.trials:
-                return
-            for name, options in TUNINGS.items():
-                _log(f"{split.name}: {name} ({self.args.trials} trials at most, {self.args.timeout} s)")
-                result = await service.tune(TuneBudget(self.args.trials, self.args.timeout), options)
+            for tuning in TUNINGS if self.args.trials else ():
+                if split.name not in tuning.protocols:
+                    continue
+                _log(
+                    f"{split.name}: {tuning.name} ({self.args.trials} trials at most, {self.args.timeout} s)"
+                )
+                result = await service.tune(TuneBudget(self.args.trials, self.args.timeout), tuning.options)
                 self.tuned.setdefault(split.name, result.version.params)
-                self._service_row(split, name, result)
+                self._service_row(split, tuning.name, result)
         finally:
             await service.stop()
 

@@ -41,7 +41,7 @@ from bench.quality_data import Split, load_ratings, make_split
 from bench.quality_report import Row, measure, tables
 from bench.quality_service import ServiceResult, ServiceUnderTest
 from domain.model_version import TrainParams
-from domain.tuning import TuneBudget
+from domain.tuning import TuneBudget, TuneValidation
 from entrypoints.logging import configure_logging
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "ml-100k"
@@ -57,7 +57,10 @@ class Tuning:
     protocols: tuple[str, ...]
 
 
-TUNINGS = (Tuning("service, tuned", {}, ("random", "time", "public")),)
+TUNINGS = (
+    Tuning("service, tuned", {"validation": TuneValidation.RANDOM}, ("random", "time", "public")),
+    Tuning("service, tuned (validation=time)", {"validation": TuneValidation.TIME}, ("random", "time")),
+)
 # `cold` trains with the parameters of the first tuning on `random` instead.
 
 

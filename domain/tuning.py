@@ -27,7 +27,7 @@ class TuneValidation(StrEnum):
     TIME = "time"  # each user's newest positives (by the time of their first positive event)
 
 
-DEFAULT_VALIDATION = TuneValidation.RANDOM
+DEFAULT_VALIDATION = TuneValidation.TIME
 """`/admin/tune`'s `validation` when not given."""
 
 

@@ -70,8 +70,7 @@ def test_the_time_split_validates_each_users_newest_positives(data: SourceTables
         if expected:  # strictly newer than what it fits on (times are distinct here)
             assert min(prepared.pos_first_us[expected]) > max(prepared.pos_first_us[fitted[user]])
     assert split.positives == int(validation.sum()) > 0
-    random = validation_split(prepared, 42, 0.2, 5000)
-    assert DEFAULT_VALIDATION is TuneValidation.RANDOM
+    random = validation_split(prepared, 42, 0.2, 5000, validation=TuneValidation.RANDOM)
     assert not np.array_equal(validation_of(random, prepared), validation)
 
 

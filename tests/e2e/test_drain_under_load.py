@@ -24,8 +24,10 @@ WARM_CALLS = 300
 MAX_CALLS_PER_CLIENT = 400  # bounds the load to a few seconds
 EXIT_SECONDS = 30.0  # serve drains for 10 s at most; Granian waits for its running requests
 # Outcomes of a call the server never accepted: the connection was refused (listener closed), or a
-# kept-alive connection was closed by the server before it read the next request on it.
-NOT_ACCEPTED = {"ConnectError", "RemoteProtocolError", "UNAVAILABLE", "CANCELLED"}
+# kept-alive connection was closed by the server before it read the next request on it (httpx says
+# RemoteProtocolError, or ReadError when the close lands while it waits for the answer). That the
+# app never took such a request is checked apart: its request ids run with no gap.
+NOT_ACCEPTED = {"ConnectError", "RemoteProtocolError", "ReadError", "UNAVAILABLE", "CANCELLED"}
 
 
 @dataclass
